@@ -1,0 +1,146 @@
+# Keel - one entry point: build, images, run, test, bench, deps.
+#
+#   make            every artifact of DESIGN.md section 10
+#   make deps       install what is missing (Debian 12, as root)
+#   make run        boot Keel in QEMU (OVMF, SVM under TCG, 4 CPUs, 2 GiB)
+#   make test       unit tests (plain and ASan/UBSan) + integration tests
+#   make test-slow  the long suites
+#   make bench      figures, one "bench <name> <value> <unit>" line each
+#   make clean
+
+B := build
+GCCINC := $(shell gcc -print-file-name=include)
+
+.DEFAULT_GOAL := all
+.PHONY: all deps run test test-slow bench clean unit unit-asan lint images
+.SECONDEXPANSION:
+
+# ---------------------------------------------------------------- kernel ----
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdinc \
+	-isystem $(GCCINC) -Ikernel/libc/include -I. \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global \
+	-fno-strict-aliasing -fno-common -fno-tree-loop-distribute-patterns \
+	-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix \
+	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
+KERNEL_ASFLAGS := $(filter-out -std=gnu11,$(KERNEL_CFLAGS)) -D__ASSEMBLY__
+
+# The kernel's sources, in no particular order (init order is in kernel/main.c).
+KERNEL_SRCS := \
+	kernel/arch/entry.S kernel/arch/trap_entry.S kernel/arch/switch.S \
+	kernel/arch/trampoline.S \
+	kernel/main.c kernel/mb2.c kernel/err.c kernel/config.c kernel/log.c \
+	kernel/cpu.c kernel/trap.c kernel/ksyms.c kernel/panic.c \
+	kernel/smp.c kernel/sched.c kernel/virt_detect.c kernel/selftest.c \
+	kernel/acpi.c kernel/power.c kernel/apic.c kernel/ioapic.c \
+	kernel/time.c kernel/shell.c \
+	kernel/libc/string.c kernel/libc/printf.c \
+	mm/pmm.c mm/pt.c mm/kmem.c mm/heap.c \
+	drivers/serial.c drivers/fbcon.c drivers/font.c
+KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
+KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))
+
+$(B)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	gcc $(KERNEL_CFLAGS) -c $< -o $@
+
+$(B)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	gcc $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Backtraces name functions: link once, extract the text symbols into a table
+# (its own section after .bss, so adding it moves no code), link again.
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 \
+	--no-warn-rwx-segments -T kernel/arch/kernel.ld
+
+$(B)/kernel.stage1.elf: $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o kernel/arch/kernel.ld
+	ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o
+
+$(B)/obj/ksyms_empty.o: scripts/gen-ksyms.sh
+	@mkdir -p $(dir $@)
+	scripts/gen-ksyms.sh /dev/null > $(B)/obj/ksyms_empty.S
+	gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_empty.S -o $@
+
+$(B)/obj/ksyms_table.o: $(B)/kernel.stage1.elf scripts/gen-ksyms.sh
+	scripts/gen-ksyms.sh $< > $(B)/obj/ksyms_table.S
+	gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_table.S -o $@
+
+$(B)/kernel.elf: $(B)/obj/ksyms_table.o $(B)/kernel.stage1.elf
+	ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_table.o
+	@scripts/check-kernel.sh $@ $(B)/kernel.stage1.elf
+
+-include $(KERNEL_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- loader ----
+
+-include boot/boot.mk
+
+# ---------------------------------------------------------------- images ----
+
+$(B)/keel-usb.img: $(B)/BOOTX64.EFI scripts/mkusb.sh
+	scripts/mkusb.sh $(B)/BOOTX64.EFI $@
+
+$(B)/pxe/BOOTX64.EFI: $(B)/BOOTX64.EFI scripts/mkpxe.sh
+	scripts/mkpxe.sh $(B)/BOOTX64.EFI $(B)/pxe
+
+$(B)/keel.iso: $(B)/kernel.elf scripts/mkiso.sh
+	scripts/mkiso.sh $(B)/kernel.elf $@
+
+images: $(B)/keel-usb.img $(B)/pxe/BOOTX64.EFI $(B)/keel.iso
+
+all: $(B)/kernel.elf $(B)/BOOTX64.EFI images
+
+# ------------------------------------------------------------------ deps ----
+
+deps:
+	@scripts/deps.sh
+
+# ------------------------------------------------------------------- run ----
+
+run: deps all
+	scripts/run-qemu.sh
+
+# ----------------------------------------------------------------- tests ----
+
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-DKEEL_HOST_TEST -I.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+UNIT_TESTS :=
+-include $(wildcard tests/unit/*.mk)
+UNIT_COMMON := tests/unit/shim/host_shim.c kernel/err.c
+
+$(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(UNIT_COMMON) $(wildcard tests/unit/shim/*.h)
+	@mkdir -p $(dir $@)
+	gcc $(HOST_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
+
+$(B)/unit-asan/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(UNIT_COMMON) $(wildcard tests/unit/shim/*.h)
+	@mkdir -p $(dir $@)
+	gcc $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
+
+UNIT_BINS := $(patsubst %,$(B)/unit/test_%,$(UNIT_TESTS))
+UNIT_ASAN_BINS := $(patsubst %,$(B)/unit-asan/test_%,$(UNIT_TESTS))
+
+unit: $(UNIT_BINS) $(UNIT_ASAN_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS) $(UNIT_ASAN_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_ASAN_BINS)
+	@scripts/test.sh
+
+test-slow: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_ASAN_BINS)
+	@KEEL_SLOW=1 scripts/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. kernel mm drivers boot
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,125 @@
+/*
+ * shell.c - Keel's local console. A thread on CPU 0 polls the serial port
+ * for a line and runs it; the same thread watches PM1 status for the ACPI
+ * power button (ACPI 6.5 4.8.3.1.1, PWRBTN_STS), so an admin's soft power-off
+ * (a press, or IPMI "chassis power soft") shuts Keel down cleanly.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/serial.h"
+#include "kernel/acpi.h"
+#include "kernel/arch/x86.h"
+#include "kernel/cpu.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/sched.h"
+#include "kernel/shell.h"
+#include "kernel/time.h"
+#include "mm/mm.h"
+
+#define SHELL_POLL_NS 20000000ULL /* 20 ms */
+#define PM1_PWRBTN_STS (1u << 8)
+
+static char shell_line[128];
+static size_t shell_len;
+
+static void shell_shutdown(bool reboot)
+{
+	kprint_line("keel: %s", reboot ? "rebooting" : "powering off");
+	irq_disable();
+	if (reboot)
+		power_reboot();
+	power_off();
+}
+
+static void shell_status(void)
+{
+	struct pmm_stats st;
+	uint64_t up = time_ns() / 1000000000ULL;
+
+	pmm_get_stats(&st);
+	kprint_line("keel: up %llus, %u cpu(s), %llu MiB usable, %llu MiB free",
+		    (unsigned long long)up, cpu_count_online,
+		    (unsigned long long)(mm_usable_bytes() >> 20),
+		    (unsigned long long)((st.free_pages * PAGE_SIZE) >> 20));
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		if (!percpu_data[c].online)
+			continue;
+		struct sched_stats ss;
+		sched_get_stats(c, &ss);
+		kprint_line("  cpu %u: apic %u, %llu interrupts, %llu switches",
+			    c, percpu_data[c].apic_id,
+			    (unsigned long long)percpu_data[c].irq_count,
+			    (unsigned long long)ss.switches);
+	}
+}
+
+static void shell_run(const char *cmd)
+{
+	if (!strcmp(cmd, ""))
+		return;
+	if (!strcmp(cmd, "help"))
+		kprint_line("keel: commands: help, status, log, poweroff, reboot");
+	else if (!strcmp(cmd, "status"))
+		shell_status();
+	else if (!strcmp(cmd, "log")) {
+		char buf[1024];
+		uint64_t seq = 0;
+		size_t n;
+		while ((n = log_read(&seq, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = 0;
+			console_emergency_write(buf, n);
+		}
+	} else if (!strcmp(cmd, "poweroff"))
+		shell_shutdown(false);
+	else if (!strcmp(cmd, "reboot"))
+		shell_shutdown(true);
+	else
+		kprint_line("keel: unknown command '%s' (try help)", cmd);
+}
+
+static bool power_button_pressed(void)
+{
+	if (!acpi.have_fadt || acpi.pm1a_evt.space != ACPI_SPACE_IO ||
+	    !acpi.pm1a_evt.address)
+		return false;
+	uint16_t port = (uint16_t)acpi.pm1a_evt.address;
+	uint16_t sts = inw(port);
+	if (!(sts & PM1_PWRBTN_STS))
+		return false;
+	outw(port, PM1_PWRBTN_STS); /* write 1 to clear */
+	return true;
+}
+
+static void shell_thread(void *arg)
+{
+	/* A press before Keel was up is stale: clear it. */
+	power_button_pressed();
+	for (;;) {
+		int c;
+		while ((c = serial_getc()) >= 0) {
+			if (c == '\r' || c == '\n') {
+				shell_line[shell_len] = 0;
+				shell_len = 0;
+				shell_run(shell_line);
+			} else if ((c == 0x7F || c == 0x08) && shell_len) {
+				shell_len--;
+			} else if (c >= 0x20 && c < 0x7F &&
+				   shell_len < sizeof(shell_line) - 1) {
+				shell_line[shell_len++] = (char)c;
+			}
+		}
+		if (power_button_pressed()) {
+			kprint_line("keel: power button pressed");
+			shell_shutdown(false);
+		}
+		thread_sleep_ns(SHELL_POLL_NS);
+	}
+}
+
+void shell_start(void)
+{
+	if (!thread_create("shell", 0, shell_thread, NULL))
+		log_err("keel: could not start the console shell");
+}

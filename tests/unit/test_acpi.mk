@@ -1,0 +1,2 @@
+UNIT_TESTS += acpi
+UNIT_SRCS_acpi := kernel/acpi.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += config
+UNIT_SRCS_config := kernel/config.c
