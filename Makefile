@@ -52,7 +52,7 @@ $(B)/obj/%.S.o: %.S
 
 # Backtraces name functions: link once, extract the text symbols into a table
 # (its own section after .bss, so adding it moves no code), link again.
-KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 \
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T kernel/arch/kernel.ld
 
 $(B)/kernel.stage1.elf: $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o kernel/arch/kernel.ld

@@ -11,7 +11,6 @@
 /* RFC 2348 block size: the most that fits a 1500-byte Ethernet frame.
  * Servers that do not know the option answer with the default 512. */
 #define FS_TFTP_BLOCK 1468
-#define FS_TFTP_ERR_NOT_FOUND 1 /* RFC 1350 error code */
 
 static int fs_ip_set(const UINT8 ip[4])
 {
@@ -126,10 +125,15 @@ static EFI_STATUS fs_read_fat(struct boot_volume *vol, const char *path,
 	return st;
 }
 
+/*
+ * A TFTP error packet from the server for a read request means it will not
+ * give us that file: report it as not found. The RFC 1350 error code cannot
+ * tell more: EDK2 stores the code's network-order high byte in the one-byte
+ * TftpError.ErrorCode, so "File not found" (1) reads as 0.
+ */
 static EFI_STATUS fs_tftp_status(struct boot_volume *vol, EFI_STATUS st)
 {
-	if (st == EFI_TFTP_ERROR && vol->pxe->Mode->TftpErrorReceived &&
-	    vol->pxe->Mode->TftpError.ErrorCode == FS_TFTP_ERR_NOT_FOUND)
+	if (st == EFI_TFTP_ERROR && vol->pxe->Mode->TftpErrorReceived)
 		return EFI_NOT_FOUND;
 	return st;
 }

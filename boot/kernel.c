@@ -71,8 +71,9 @@ static void kernel_try_override(struct loader *ld, struct loaded_file *f,
 		fs_free_file(f);
 		return;
 	}
-	Print(L"keel-loader: using %a from the boot volume (%ld bytes)\r\n",
-	      KERNEL_OVERRIDE_PATH, f->size);
+	Print(L"keel-loader: using %a from the %a (%ld bytes)\r\n",
+	      KERNEL_OVERRIDE_PATH,
+	      ld->vol.pxe ? "TFTP server" : "boot volume", f->size);
 	*file = f->data;
 }
 

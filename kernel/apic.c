@@ -142,7 +142,7 @@ static uint32_t lapic_cpuid_id(void)
 	hw_cpuid(0, 0, r);
 	if (r[0] >= 0xB) {
 		hw_cpuid(0xB, 0, r);
-		if (r[1]) /* EBX 0: leaf 0BH not implemented */
+		if (r[1] & 0xFFFF) /* EBX[15:0] 0: leaf 0BH not implemented */
 			return r[3];
 	}
 	hw_cpuid(1, 0, r);
@@ -226,8 +226,10 @@ static void lapic_enable_msr(void)
 	uint64_t want;
 
 	if (lapic_mode == LAPIC_MODE_X2APIC) {
-		if (!(v & APIC_BASE_EN))
-			hw_wrmsr(MSR_IA32_APIC_BASE, v |= APIC_BASE_EN);
+		if (!(v & APIC_BASE_EN)) {
+			v |= APIC_BASE_EN;
+			hw_wrmsr(MSR_IA32_APIC_BASE, v);
+		}
 		if (!(v & APIC_BASE_EXTD))
 			hw_wrmsr(MSR_IA32_APIC_BASE, v | APIC_BASE_EXTD);
 		return;
@@ -361,7 +363,6 @@ static void lapic_send(uint32_t dest, uint32_t cmd)
 	if (lapic_mode == LAPIC_MODE_X2APIC) {
 		/* 11.12.3: this WRMSR is not serializing and may pass earlier
 		 * stores; MFENCE;LFENCE makes them visible to the target first. */
-		hw_mfence();
 		hw_wrmsr(X2APIC_MSR_ICR, icr);
 	} else {
 		if (!lapic_wait_idle())

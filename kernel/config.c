@@ -444,9 +444,12 @@ static void msg_prev(struct cfg_msg *m, const struct cfg_item *it)
 	} else if (k->kind == CFG_K_CONSOLE) {
 		if (!(v & (CFG_CONSOLE_SERIAL | CFG_CONSOLE_FB)))
 			msg_puts(m, "none");
-		msg_puts(m, v & CFG_CONSOLE_SERIAL ? "serial" : "");
-		msg_puts(m, (v & 3) == 3 ? "," : "");
-		msg_puts(m, v & CFG_CONSOLE_FB ? "fb" : "");
+		if (v & CFG_CONSOLE_SERIAL)
+			msg_puts(m, "serial");
+		if ((v & CFG_CONSOLE_SERIAL) && (v & CFG_CONSOLE_FB))
+			msg_putc(m, ',');
+		if (v & CFG_CONSOLE_FB)
+			msg_puts(m, "fb");
 	} else if (k->kind == CFG_K_WORD) {
 		for (w = k->words; w->word && w->value != v; w++)
 			;
@@ -673,15 +676,14 @@ static void parse_vm_key(struct cfg_parse *ps, struct cfg_span key,
 	unsigned i, count;
 
 	name = span_make(rest.p, span_find(rest, '.'));
-	it.k = name.n < rest.n ? key_find(cfg_vm_keys,
-					  span_make(rest.p + name.n + 1,
-						    rest.n - name.n - 1))
-			       : NULL;
 	if (name.n < rest.n && !vm_name_ok(name)) {
 		parse_warn(ps, key, "", name, " is not a VM name "
 			   "(1-31 of A-Z a-z 0-9 _ -), ignored");
 		return;
 	}
+	if (name.n < rest.n)
+		it.k = key_find(cfg_vm_keys, span_make(rest.p + name.n + 1,
+						       rest.n - name.n - 1));
 	if (!it.k) {
 		parse_warn(ps, cfg_none, "unknown key ", key, " ignored");
 		return;

@@ -14,6 +14,7 @@
 #include "kernel/arch/x86.h"
 #include "kernel/boot.h"
 #include "kernel/config.h"
+#include "kernel/err.h"
 #include "kernel/cpu.h"
 #include "kernel/ioapic.h"
 #include "kernel/log.h"
@@ -126,7 +127,8 @@ static void report_modules(const struct boot_info *bi)
 static void kernel_main_late(void *arg);
 
 /* Continue on 'stack' (a guarded stack from mm/); never returns. */
-static void call_on_stack(void (*fn)(void *), void *arg, void *stack)
+static void __attribute__((noreturn))
+call_on_stack(void (*fn)(void *), void *arg, void *stack)
 {
 	__asm__ volatile("movq %0, %%rsp\n\t"
 			 "xorl %%ebp, %%ebp\n\t"
@@ -173,6 +175,7 @@ void kernel_main(struct boot_info *bi)
 	if (!stack)
 		panic("no memory for the boot stack");
 	call_on_stack(kernel_main_late, bi, stack);
+	__builtin_unreachable();
 }
 
 static void kernel_main_late(void *arg)

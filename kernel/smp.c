@@ -33,6 +33,7 @@ struct tramp_params {
 extern char trampoline_start[], trampoline_end[], tramp_params[];
 extern char tramp_pm32_ptr[], tramp_lm64_ptr[], tramp_params_ptr[];
 extern char tramp_pm32[], tramp_lm64[], tramp_gdt[], tramp_gdtr[];
+extern char ap_start64[];
 
 #define TRAMP_PAGES 4 /* code + PML4 + PDPT + PD */
 #define AP_STACK_SIZE (32 * 1024)
@@ -40,7 +41,6 @@ extern char tramp_pm32[], tramp_lm64[], tramp_gdt[], tramp_gdtr[];
 static uint64_t tramp_base;
 static struct tramp_params *tramp;
 static bool smp_x2apic;
-static uint64_t bsp_pat;
 
 /* A page-aligned run of TRAMP_PAGES pages below 1 MiB that the memory map
  * calls RAM; 0x8000 when possible. mm/ keeps all of [0, 1 MiB) out of the
@@ -101,8 +101,7 @@ void ap_entry(unsigned cpu)
 
 	tramp->started = 1;
 	cpu_init(cpu, p->apic_id);
-	wrmsr(MSR_IA32_PAT, bsp_pat);
-	write_cr4(read_cr4() | CR4_PGE);
+	mm_init_ap();
 	if (cpu_setup_ist())
 		panic("cpu %u: no memory for IST stacks", cpu);
 	if (lapic_init(smp_x2apic))
@@ -149,7 +148,7 @@ static bool ap_start(unsigned idx, uint32_t apic_id)
 	p->apic_id = apic_id;
 	tramp->cr3 = mm_kernel_cr3();
 	tramp->stack_top = (uint64_t)stack;
-	tramp->entry = (uint64_t)ap_entry;
+	tramp->entry = (uint64_t)ap_start64;
 	tramp->cpu = idx;
 	tramp->started = 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -182,7 +181,6 @@ unsigned smp_boot(const struct boot_info *bi, unsigned max_cpus, bool x2apic)
 	unsigned idx = 1, skipped = 0;
 
 	smp_x2apic = x2apic;
-	bsp_pat = rdmsr(MSR_IA32_PAT);
 	trap_register(VEC_XCALL, xcall_irq);
 	if (!acpi.have_madt || acpi.cpu_count <= 1)
 		return cpu_count_online;

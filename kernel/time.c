@@ -434,8 +434,10 @@ static int time_counter_window(const struct time_counter *c, uint64_t target,
  * PIT channel 2 in mode 0 (interrupt on terminal count), gated on through
  * port 0x61: OUT goes high N + 1 CLK pulses after count N is written, the
  * first pulse only loading the count (8254 datasheet, mode 0). The write
- * lands on average half a pulse before that first pulse: the window is
- * N + 1/2 ticks, kept exact as (2N + 1) ticks of 2 * PIT_HZ.
+ * lands at an unknown phase, on average half a pulse before that first
+ * pulse: the window is taken as N + 1/2 ticks, kept exact as (2N + 1) ticks
+ * of 2 * PIT_HZ, and is good to +-1/2 tick (42 ppm of 10 ms). The PIT is the
+ * last resort: every ACPI (not hardware-reduced) PC has a PM timer.
  */
 static int time_pit_window(uint64_t target, struct time_sample *s)
 {

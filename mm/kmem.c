@@ -128,10 +128,10 @@ static void kmem_add_piece(uint64_t b, uint64_t e, void *ctx)
 
 /* Give every entry of 'type' to the pmm, clipped to [lo, hi), minus the
  * exclusions. */
-static void kmem_add_type(const struct boot_info *bi, uint32_t type,
-			  uint64_t lo, uint64_t hi)
+static void kmem_add_type(const struct boot_info *bi, uint32_t nmap,
+			  uint32_t type, uint64_t lo, uint64_t hi)
 {
-	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+	for (uint32_t i = 0; i < nmap; i++) {
 		const struct boot_mmap_entry *m = &bi->mmap[i];
 
 		if (m->type == type)
@@ -282,7 +282,8 @@ int mm_init(const struct boot_info *bi, uint64_t mem_reserve)
 	/* What must survive: low memory, the kernel, modules, config text. */
 	kmem_excl_count = 0;
 	kmem_exclude(0, KMEM_LOW_LIMIT);
-	kernel_bytes = (uint64_t)(__kernel_end - __kernel_start);
+	kernel_bytes = (uint64_t)(uintptr_t)__kernel_end -
+		       (uint64_t)(uintptr_t)__kernel_start;
 	if (bi->kernel_size > kernel_bytes)
 		kernel_bytes = bi->kernel_size;
 	kmem_exclude(bi->kernel_phys, kernel_bytes);
@@ -318,7 +319,7 @@ int mm_init(const struct boot_info *bi, uint64_t mem_reserve)
 
 	/* (2) Usable RAM the boot direct map reaches: enough to build the
 	 * tables with. */
-	kmem_add_type(bi, BOOT_MEM_USABLE, KMEM_LOW_LIMIT, KMEM_BOOT_MAP_LIMIT);
+	kmem_add_type(bi, nmap, BOOT_MEM_USABLE, KMEM_LOW_LIMIT, KMEM_BOOT_MAP_LIMIT);
 
 	/* (3) Keel's own tables. */
 	kmem_fmt = pt_format_x86;
@@ -354,11 +355,11 @@ int mm_init(const struct boot_info *bi, uint64_t mem_reserve)
 
 	/* (4) The rest: usable RAM above the boot map, then what firmware and
 	 * the loader used (boot_info was copied into the kernel by now). */
-	kmem_add_type(bi, BOOT_MEM_USABLE, KMEM_BOOT_MAP_LIMIT, UINT64_MAX);
+	kmem_add_type(bi, nmap, BOOT_MEM_USABLE, KMEM_BOOT_MAP_LIMIT, UINT64_MAX);
 	pmm_get_stats(&st);
 	usable_before = st.managed_pages;
-	kmem_add_type(bi, BOOT_MEM_RECLAIMABLE, KMEM_LOW_LIMIT, UINT64_MAX);
-	kmem_add_type(bi, BOOT_MEM_BOOTINFO, KMEM_LOW_LIMIT, UINT64_MAX);
+	kmem_add_type(bi, nmap, BOOT_MEM_RECLAIMABLE, KMEM_LOW_LIMIT, UINT64_MAX);
+	kmem_add_type(bi, nmap, BOOT_MEM_BOOTINFO, KMEM_LOW_LIMIT, UINT64_MAX);
 
 	/* (5) */
 	pmm_set_reserve(mem_reserve);

@@ -63,12 +63,13 @@ tramp_lm64_ptr:
 
 	.code64
 tramp_lm64:
-	movq 8(%rbx), %rax		/* params.cr3 (kernel page tables) */
-	movq %rax, %cr3
+	/* Still on the low tables, which map this page and the kernel's upper
+	 * half; the kernel's own CR3 is loaded by ap_start64, in the upper half. */
+	movq 8(%rbx), %rcx		/* params.cr3 (kernel page tables) */
 	movq 16(%rbx), %rsp		/* params.stack_top */
 	movl 32(%rbx), %edi		/* params.cpu */
 	xorl %ebp, %ebp
-	movq 24(%rbx), %rax		/* params.entry */
+	movq 24(%rbx), %rax		/* params.entry = ap_start64 */
 	jmp *%rax
 
 	.balign 16
@@ -91,3 +92,11 @@ tramp_params:			/* struct tramp_params in kernel/smp.c */
 	.long 0			/* 32: cpu */
 	.long 0			/* 36: started (set by the AP's C code) */
 trampoline_end:
+
+/* ap_start64: RCX = kernel CR3, RDI = cpu index, RSP = the AP's stack. */
+	.text
+	.globl ap_start64
+ap_start64:
+	movq %rcx, %cr3
+	call ap_entry
+	ud2

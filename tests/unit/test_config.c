@@ -151,8 +151,9 @@ static void test_console(void **state)
 		{ "SERIAL", CFG_CONSOLE_SERIAL },
 		{ "none,fb", CFG_CONSOLE_FB },
 	};
-	static const char *const bad[] = { "vga",	"serial,,fb", "serial,",
-					   ",fb",	"",	      "serialfb",
+	static const char *const bad[] = { "vga",	"serial,,fb",
+					   "serial,",	",fb",
+					   "",		"serialfb",
 					   "serial fb", "\"fb" };
 	char line[64];
 	size_t i;
@@ -182,8 +183,18 @@ static void test_console(void **state)
 static void test_numbers(void **state)
 {
 	static const char *const not_numbers[] = {
-		"abc", "-1", "+1", "1x", "0x", "0x1g", "1 2", "", "1.0",
-		"18446744073709551616", "0x10000000000000000", "4k",
+		"abc",
+		"-1",
+		"+1",
+		"1x",
+		"0x",
+		"0x1g",
+		"1 2",
+		"",
+		"1.0",
+		"18446744073709551616",
+		"0x10000000000000000",
+		"4k",
 	};
 	char line[64];
 	size_t i;
@@ -197,7 +208,8 @@ static void test_numbers(void **state)
 	assert_int_equal(cfg.cpus, 1024);
 	expect("cpus=0", NULL);
 	assert_int_equal(cfg.cpus, 0);
-	expect("cpus=abc", "keel.cfg:1: cpus: 'abc' is not a number, keeping 0");
+	expect("cpus=abc",
+	       "keel.cfg:1: cpus: 'abc' is not a number, keeping 0");
 	cfg.cpus = 4;
 	expect("cpus=1025",
 	       "keel.cfg:1: cpus: '1025' is out of range (0-1024), keeping 4");
@@ -219,8 +231,9 @@ static void test_numbers(void **state)
 	assert_int_equal(cfg.serial_port, 0x2e8);
 	expect("serial_port=0", "keel.cfg:1: serial_port: '0' is out of range "
 				"(1-0xffff), keeping 0x2e8");
-	expect("serial_port=0x10000", "keel.cfg:1: serial_port: '0x10000' is out "
-				      "of range (1-0xffff), keeping 0x2e8");
+	expect("serial_port=0x10000",
+	       "keel.cfg:1: serial_port: '0x10000' is out "
+	       "of range (1-0xffff), keeping 0x2e8");
 	expect("serial_port=com1", "keel.cfg:1: serial_port: 'com1' is not a "
 				   "number, keeping 0x2e8");
 	assert_int_equal(cfg.serial_port, 0x2e8);
@@ -228,11 +241,12 @@ static void test_numbers(void **state)
 
 static void test_baud(void **state)
 {
-	static const uint32_t ok[] = { 300,   600,   1200,  2400,  4800,  9600,
-				       14400, 19200, 28800, 38400, 57600,
-				       115200 };
-	static const char *const bad[] = { "0", "1234", "230400", "110",
-					   "115201", "abc", "-9600" };
+	static const uint32_t ok[] = {
+		300,   600,   1200,  2400,  4800,  9600,
+		14400, 19200, 28800, 38400, 57600, 115200
+	};
+	static const char *const bad[] = { "0",	     "1234", "230400", "110",
+					   "115201", "abc",  "-9600" };
 	char line[64];
 	size_t i;
 
@@ -257,19 +271,23 @@ static void test_words(void **state)
 		const char *line;
 		unsigned loglevel;
 	} levels[] = {
-		{ "loglevel=error", CFG_LOG_ERROR }, { "loglevel=warn", CFG_LOG_WARN },
-		{ "loglevel=info", CFG_LOG_INFO },   { "loglevel=debug", CFG_LOG_DEBUG },
-		{ "loglevel=0", CFG_LOG_ERROR },     { "loglevel=1", CFG_LOG_WARN },
-		{ "loglevel=2", CFG_LOG_INFO },      { "loglevel=3", CFG_LOG_DEBUG },
+		{ "loglevel=error", CFG_LOG_ERROR },
+		{ "loglevel=warn", CFG_LOG_WARN },
+		{ "loglevel=info", CFG_LOG_INFO },
+		{ "loglevel=debug", CFG_LOG_DEBUG },
+		{ "loglevel=0", CFG_LOG_ERROR },
+		{ "loglevel=1", CFG_LOG_WARN },
+		{ "loglevel=2", CFG_LOG_INFO },
+		{ "loglevel=3", CFG_LOG_DEBUG },
 		{ "loglevel=DeBuG", CFG_LOG_DEBUG },
 	};
 	static const struct {
 		const char *word;
 		bool value;
 	} bools[] = {
-		{ "yes", true },  { "no", false },   { "on", true },
-		{ "off", false }, { "true", true },  { "false", false },
-		{ "1", true },	  { "0", false },    { "YES", true },
+		{ "yes", true },  { "no", false },  { "on", true },
+		{ "off", false }, { "true", true }, { "false", false },
+		{ "1", true },	  { "0", false },   { "YES", true },
 	};
 	char line[64];
 	size_t i;
@@ -300,7 +318,8 @@ static void test_words(void **state)
 		snprintf(line, sizeof(line), "x2apic=%s", bools[i].word);
 		expect(line, NULL);
 		assert_int_equal(cfg.x2apic, bools[i].value);
-		snprintf(line, sizeof(line), "vm.a.autostart=%s", bools[i].word);
+		snprintf(line, sizeof(line), "vm.a.autostart=%s",
+			 bools[i].word);
 		expect(line, NULL);
 		assert_int_equal(cfg.vms[0].autostart, bools[i].value);
 	}
@@ -324,8 +343,9 @@ static void test_sizes_in_keys(void **state)
 	assert_int_equal(cfg.mem_reserve, 0);
 	expect("mem_reserve=512MiB", NULL);
 	assert_int_equal(cfg.mem_reserve, 512 * MIB);
-	expect("mem_reserve=1025G", "keel.cfg:1: mem_reserve: '1025G' is out of "
-				    "range (0-1T), keeping 512M");
+	expect("mem_reserve=1025G",
+	       "keel.cfg:1: mem_reserve: '1025G' is out of "
+	       "range (0-1T), keeping 512M");
 	expect("mem_reserve=12q", "keel.cfg:1: mem_reserve: '12q' is not a "
 				  "size, keeping 512M");
 	expect("mem_reserve=65537",
@@ -341,13 +361,16 @@ static void test_sizes_in_keys(void **state)
 	assert_int_equal(cfg.vms[0].mem, TIB);
 	expect("vm.a.mem=1048577", NULL); /* rounded up to 4 KiB */
 	assert_int_equal(cfg.vms[0].mem, MIB + 4096);
-	expect("vm.a.mem=1023K", "keel.cfg:1: vm.a.mem: '1023K' is out of range "
-				 "(1M-1T), keeping 1028K");
-	expect("vm.a.mem=1099511627777", "keel.cfg:1: vm.a.mem: '1099511627777' "
-					 "is out of range (1M-1T), keeping "
-					 "1028K");
-	expect("vm.a.mem=0", "keel.cfg:1: vm.a.mem: '0' is out of range (1M-1T), "
-			     "keeping 1028K");
+	expect("vm.a.mem=1023K",
+	       "keel.cfg:1: vm.a.mem: '1023K' is out of range "
+	       "(1M-1T), keeping 1028K");
+	expect("vm.a.mem=1099511627777",
+	       "keel.cfg:1: vm.a.mem: '1099511627777' "
+	       "is out of range (1M-1T), keeping "
+	       "1028K");
+	expect("vm.a.mem=0",
+	       "keel.cfg:1: vm.a.mem: '0' is out of range (1M-1T), "
+	       "keeping 1028K");
 	expect("vm.a.mem=lots",
 	       "keel.cfg:1: vm.a.mem: 'lots' is not a size, keeping 1028K");
 	assert_int_equal(cfg.vms[0].mem, MIB + 4096);
@@ -370,8 +393,9 @@ static void test_selftest_text(void **state)
 	memset(line, 0, sizeof(line));
 	strcpy(line, "selftest=");
 	memset(line + 9, 't', 64);
-	expect(line, "keel.cfg:1: selftest: 'tttttttttttttttttttttttttttttttt...' "
-		     "is too long (max 63 characters), keeping 'pmm'");
+	expect(line,
+	       "keel.cfg:1: selftest: 'tttttttttttttttttttttttttttttttt...' "
+	       "is too long (max 63 characters), keeping 'pmm'");
 	assert_string_equal(cfg.selftest, "pmm");
 }
 
@@ -386,8 +410,9 @@ static void test_host_modules(void **state)
 		len += snprintf(text + len, sizeof(text) - len,
 				"module=/keel/m%d.bin arg%d\n", i, i);
 	assert_int_equal(file(text), 1);
-	assert_string_equal(w.msg[0], "keel.cfg:17: module: too many modules "
-				      "(max 16), '/keel/m16.bin arg16' ignored");
+	assert_string_equal(w.msg[0],
+			    "keel.cfg:17: module: too many modules "
+			    "(max 16), '/keel/m16.bin arg16' ignored");
 	assert_int_equal(cfg.module_count, 16);
 	assert_string_equal(cfg.modules[15].path, "/keel/m15.bin");
 	assert_string_equal(cfg.modules[15].args, "arg15");
@@ -401,8 +426,9 @@ static void test_host_modules(void **state)
 	assert_int_equal(strlen(cfg.modules[0].path), 127);
 	path[127] = 'p';
 	snprintf(line, sizeof(line), "module=%s x", path);
-	expect(line, "keel.cfg:1: module: 'pppppppppppppppppppppppppppppppp...' "
-		     "is too long (max 127 characters), ignored");
+	expect(line,
+	       "keel.cfg:1: module: 'pppppppppppppppppppppppppppppppp...' "
+	       "is too long (max 127 characters), ignored");
 	memset(path, 'a', 255);
 	path[255] = 0;
 	snprintf(line, sizeof(line), "module=/m %s", path);
@@ -413,7 +439,8 @@ static void test_host_modules(void **state)
 	assert_non_null(strstr(w.msg[0], "has arguments longer than 255 "
 					 "characters, ignored"));
 	expect("module=", "keel.cfg:1: module: '' is an empty path, ignored");
-	expect("module=\"\"", "keel.cfg:1: module: '' is an empty path, ignored");
+	expect("module=\"\"",
+	       "keel.cfg:1: module: '' is an empty path, ignored");
 	expect("module=\"/keel/q.bin  x  y\"", NULL);
 	assert_string_equal(cfg.modules[2].path, "/keel/q.bin");
 	assert_string_equal(cfg.modules[2].args, "x  y");
@@ -429,7 +456,7 @@ static void test_vm_keys_valid(void **state)
 	assert_int_equal(
 		file("vm.linux.kernel=\\keel\\guests\\bzImage\n"
 		     "vm.linux.initrd=/keel/guests/initrd.img\n"
-		     "vm.linux.cmdline=\"console=ttyS0 quiet # not a comment\"\n"
+		     "vm.linux.cmdline=\"console=ttyS0 quiet # no comment\"\n"
 		     "vm.linux.cpus=2\n"
 		     "vm.linux.mem=512M\n"
 		     "vm.linux.autostart=no\n"
@@ -445,7 +472,7 @@ static void test_vm_keys_valid(void **state)
 	assert_string_equal(cfg.vms[0].kernel.args, "");
 	assert_string_equal(cfg.vms[0].initrd.path, "/keel/guests/initrd.img");
 	assert_string_equal(cfg.vms[0].cmdline,
-			    "console=ttyS0 quiet # not a comment");
+			    "console=ttyS0 quiet # no comment");
 	assert_int_equal(cfg.vms[0].cpus, 3);
 	assert_int_equal(cfg.vms[0].mem, 512 * MIB);
 	assert_false(cfg.vms[0].autostart);
@@ -457,7 +484,8 @@ static void test_vm_keys_valid(void **state)
 
 	assert_string_equal(cfg.vms[1].name, "FW-2_x");
 	assert_string_equal(cfg.vms[1].firmware.path, "\\keel\\seabios.bin");
-	assert_string_equal(cfg.vms[1].disk.path, "\\keel\\disk with space.img");
+	assert_string_equal(cfg.vms[1].disk.path,
+			    "\\keel\\disk with space.img");
 	assert_int_equal(cfg.vms[1].cpus, 1);
 	assert_int_equal(cfg.vms[1].mem, 256 * MIB);
 	assert_true(cfg.vms[1].autostart);
@@ -475,8 +503,9 @@ static void test_vm_keys_invalid(void **state)
 	char line[1200], name[40];
 
 	(void)state;
-	expect("vm.b@d.kernel=/k", "keel.cfg:1: vm.b@d.kernel: 'b@d' is not a VM "
-				   "name (1-31 of A-Z a-z 0-9 _ -), ignored");
+	expect("vm.b@d.kernel=/k",
+	       "keel.cfg:1: vm.b@d.kernel: 'b@d' is not a VM "
+	       "name (1-31 of A-Z a-z 0-9 _ -), ignored");
 	expect("vm..kernel=/k", "keel.cfg:1: vm..kernel: '' is not a VM name "
 				"(1-31 of A-Z a-z 0-9 _ -), ignored");
 	expect("vm.a.b.kernel=/k", "keel.cfg:1: unknown key 'vm.a.b.kernel' "
@@ -515,26 +544,30 @@ static void test_vm_keys_invalid(void **state)
 	       "keel.cfg:1: vm.b.cpus: '65' is out of range (1-64), keeping 1");
 	expect("vm.b.cpus=64", NULL);
 	assert_int_equal(cfg.vms[1].cpus, 64);
-	expect("vm.b.debug_exit=0", "keel.cfg:1: vm.b.debug_exit: '0' is out of "
-				    "range (1-0xffff), keeping none");
+	expect("vm.b.debug_exit=0",
+	       "keel.cfg:1: vm.b.debug_exit: '0' is out of "
+	       "range (1-0xffff), keeping none");
 	expect("vm.b.debug_exit=0xf4", NULL);
 	expect("vm.b.debug_exit=port", "keel.cfg:1: vm.b.debug_exit: 'port' is "
 				       "not a number, keeping 0xf4");
 	expect("vm.b.kernel=", "keel.cfg:1: vm.b.kernel: '' is an empty path, "
 			       "keeping ''");
 	expect("vm.b.kernel=/keel/k", NULL);
-	expect("vm.b.kernel=\"\"", "keel.cfg:1: vm.b.kernel: '' is an empty path, "
-				   "keeping '/keel/k'");
-	expect("vm.b.initrd=/a\tb", "keel.cfg:1: vm.b.initrd: '/a?b' contains a "
-				    "control character, keeping ''");
+	expect("vm.b.kernel=\"\"",
+	       "keel.cfg:1: vm.b.kernel: '' is an empty path, "
+	       "keeping '/keel/k'");
+	expect("vm.b.initrd=/a\tb",
+	       "keel.cfg:1: vm.b.initrd: '/a?b' contains a "
+	       "control character, keeping ''");
 	memset(line, 0, sizeof(line));
 	strcpy(line, "vm.b.disk=");
 	memset(line + 10, 'd', 127);
 	expect(line, NULL);
 	line[10 + 127] = 'd';
-	expect(line, "keel.cfg:1: vm.b.disk: 'dddddddddddddddddddddddddddddddd...' "
-		     "is too long (max 127 characters), keeping "
-		     "'dddddddddddddddddddddddddddddddd...'");
+	expect(line,
+	       "keel.cfg:1: vm.b.disk: 'dddddddddddddddddddddddddddddddd...' "
+	       "is too long (max 127 characters), keeping "
+	       "'dddddddddddddddddddddddddddddddd...'");
 	assert_int_equal(strlen(cfg.vms[1].disk.path), 127);
 
 	memset(line, 0, sizeof(line));
@@ -563,8 +596,9 @@ static void test_vm_limits(void **state)
 				"vm.v%d.kernel=/keel/k%d\n", i, i);
 	len += snprintf(text + len, sizeof(text) - len, "vm.v3.cpus=8\n");
 	assert_int_equal(file(text), 1);
-	assert_string_equal(w.msg[0], "keel.cfg:17: vm.v16.kernel: too many VMs "
-				      "(max 16), 'v16' ignored");
+	assert_string_equal(w.msg[0],
+			    "keel.cfg:17: vm.v16.kernel: too many VMs "
+			    "(max 16), 'v16' ignored");
 	assert_int_equal(cfg.vm_count, 16);
 	assert_int_equal(cfg.vms[3].cpus, 8); /* existing VMs still take keys */
 	assert_string_equal(cfg.vms[15].kernel.path, "/keel/k15");
@@ -574,8 +608,9 @@ static void test_vm_limits(void **state)
 		len += snprintf(text + len, sizeof(text) - len,
 				"vm.v1.module=/keel/mod%d\n", i);
 	assert_int_equal(file(text), 1);
-	assert_string_equal(w.msg[0], "keel.cfg:9: vm.v1.module: too many modules "
-				      "(max 8), '/keel/mod8' ignored");
+	assert_string_equal(w.msg[0],
+			    "keel.cfg:9: vm.v1.module: too many modules "
+			    "(max 8), '/keel/mod8' ignored");
 	assert_int_equal(cfg.vms[1].module_count, 8);
 	assert_int_equal(cfg.vms[0].module_count, 0);
 }
@@ -625,12 +660,14 @@ static void test_file_syntax_errors(void **state)
 			      "password=x\n"
 			      "Cpus=3\n"),
 			 7);
-	assert_string_equal(w.msg[0],
-			    "keel.cfg:2: 'garbage here' is not key=value, ignored");
+	assert_string_equal(
+		w.msg[0],
+		"keel.cfg:2: 'garbage here' is not key=value, ignored");
 	assert_string_equal(w.msg[1], "keel.cfg:3: '=5' has no key, ignored");
-	assert_string_equal(w.msg[2], "keel.cfg:4: unknown key 'consol' ignored");
-	assert_string_equal(w.msg[3],
-			    "keel.cfg:5: cpus: 'abc' is not a number, keeping 2");
+	assert_string_equal(w.msg[2],
+			    "keel.cfg:4: unknown key 'consol' ignored");
+	assert_string_equal(
+		w.msg[3], "keel.cfg:5: cpus: 'abc' is not a number, keeping 2");
 	assert_string_equal(w.msg[4], "keel.cfg:6: unknown key 'ip' ignored");
 	assert_string_equal(w.msg[5],
 			    "keel.cfg:7: unknown key 'password' ignored");
@@ -639,7 +676,10 @@ static void test_file_syntax_errors(void **state)
 	assert_string_equal(w.msg[6], "keel.cfg:8: unknown key 'Cpus' ignored");
 
 	/* A control character inside a value. */
-	assert_int_equal(apply_n("selftest=a\x01" "b", 12, CFG_FORM_FILE), 1);
+	assert_int_equal(apply_n("selftest=a\x01"
+				 "b",
+				 12, CFG_FORM_FILE),
+			 1);
 	assert_string_equal(w.msg[0], "keel.cfg:1: selftest: 'a?b' contains a "
 				      "control character, keeping ''");
 	assert_int_equal(apply_n("selftest=a\0b", 12, CFG_FORM_FILE), 1);
@@ -658,7 +698,8 @@ static void test_crlf_bom(void **state)
 			      "bad\r\n"
 			      "panic=reboot"),
 			 1);
-	assert_string_equal(w.msg[0], "keel.cfg:5: 'bad' is not key=value, ignored");
+	assert_string_equal(w.msg[0],
+			    "keel.cfg:5: 'bad' is not key=value, ignored");
 	assert_int_equal(cfg.cpus, 3);
 	assert_int_equal(cfg.loglevel, CFG_LOG_WARN);
 	assert_string_equal(cfg.selftest, "q");
@@ -678,8 +719,9 @@ static void test_long_lines(void **state)
 	memset(text + 9, 'x', 4097 - 9);
 	memcpy(text + 4097, "\ncpus=5", 8);
 	assert_int_equal(apply_n(text, n, CFG_FORM_FILE), 1);
-	assert_string_equal(w.msg[0],
-			    "keel.cfg:1: line longer than 4096 characters ignored");
+	assert_string_equal(
+		w.msg[0],
+		"keel.cfg:1: line longer than 4096 characters ignored");
 	assert_string_equal(cfg.selftest, "");
 	assert_int_equal(cfg.cpus, 5);
 
@@ -687,7 +729,8 @@ static void test_long_lines(void **state)
 	memcpy(text + 4096, "\r\n", 2);
 	assert_int_equal(apply_n(text, 4098, CFG_FORM_FILE), 1);
 	assert_non_null(strstr(w.msg[0], "keel.cfg:1: selftest: 'xxxxxxxx"));
-	assert_non_null(strstr(w.msg[0], "...' is too long (max 63 characters)"));
+	assert_non_null(
+		strstr(w.msg[0], "...' is too long (max 63 characters)"));
 
 	/* The same token on the command line. */
 	memset(text + 4096, 'x', 1);
@@ -724,12 +767,14 @@ static void test_origin_and_null_warn(void **state)
 	memset(long_origin, 'o', 99);
 	long_origin[99] = 0;
 	memset(&w, 0, sizeof(w));
-	config_apply(&cfg, "cpus=x", 6, CFG_FORM_FILE, long_origin, warn_cb, &w);
-	assert_string_equal(w.msg[0], "oooooooooooooooooooooooo...:1: cpus: 'x' "
-				      "is not a number, keeping 0");
-	assert_int_equal(config_apply(&cfg, NULL, 10, CFG_FORM_FILE, "x",
-				      warn_cb, &w),
-			 0);
+	config_apply(&cfg, "cpus=x", 6, CFG_FORM_FILE, long_origin, warn_cb,
+		     &w);
+	assert_string_equal(w.msg[0],
+			    "oooooooooooooooooooooooo...:1: cpus: 'x' "
+			    "is not a number, keeping 0");
+	assert_int_equal(
+		config_apply(&cfg, NULL, 10, CFG_FORM_FILE, "x", warn_cb, &w),
+		0);
 	assert_int_equal(config_apply(NULL, "cpus=1", 6, CFG_FORM_FILE, "x",
 				      warn_cb, &w),
 			 0);
@@ -773,7 +818,8 @@ static void test_cmdline_form(void **state)
 	assert_int_equal(cmd("vm.a.cmdline=x=\"a b\""), 0);
 	assert_string_equal(cfg.vms[0].cmdline, "x=\"a b\"");
 
-	assert_int_equal(cmd("  cpus=3   BOOTX64.EFI  nosuchkey=1 cpus=abc  "), 3);
+	assert_int_equal(cmd("  cpus=3   BOOTX64.EFI  nosuchkey=1 cpus=abc  "),
+			 3);
 	assert_string_equal(w.msg[0], "command line:2: 'BOOTX64.EFI' is not "
 				      "key=value, ignored");
 	assert_string_equal(w.msg[1],
@@ -781,8 +827,9 @@ static void test_cmdline_form(void **state)
 	assert_string_equal(w.msg[2], "command line:4: cpus: 'abc' is not a "
 				      "number, keeping 3");
 	assert_int_equal(cmd("cpus=\"4 loglevel=error"), 1);
-	assert_string_equal(w.msg[0], "command line:1: cpus: '\"4 loglevel=error' "
-				      "has no closing quote, keeping 3");
+	assert_string_equal(w.msg[0],
+			    "command line:1: cpus: '\"4 loglevel=error' "
+			    "has no closing quote, keeping 3");
 	assert_int_equal(cfg.loglevel, CFG_LOG_DEBUG);
 	assert_int_equal(cmd("cpus=\"4\"x"), 1);
 	assert_non_null(strstr(w.msg[0], "has text after the closing quote"));
@@ -804,8 +851,9 @@ static void test_overrides(void **state)
 	assert_int_equal(cmd("cpus=8 module=/keel/b.bin vm.a.kernel=/keel/k2 "
 			     "vm.b.cpus=3 vm.a.cpus=zz"),
 			 1);
-	assert_string_equal(w.msg[0], "command line:5: vm.a.cpus: 'zz' is not a "
-				      "number, keeping 2");
+	assert_string_equal(w.msg[0],
+			    "command line:5: vm.a.cpus: 'zz' is not a "
+			    "number, keeping 2");
 	assert_int_equal(cfg.cpus, 8);
 	assert_int_equal(cfg.module_count, 2); /* modules add up */
 	assert_string_equal(cfg.vms[0].kernel.path, "/keel/k2");
@@ -1098,14 +1146,18 @@ static uint64_t rng_next(uint64_t *s)
 static void test_fuzz(void **state)
 {
 	static const char *const pieces[] = {
-		"vm.",	    "a",       "b",	  ".",	     "=",	"\"",
-		"#",	    " ",       "\t",	  "\n",	     "\r\n",	"kernel",
-		"cpus",	    "module",  "mem",	  "0x",	     "1",	"9",
-		"G",	    "iB",      "\\keel\\x", "/k",    ",",	"console",
-		"serial",   "fb",      "none",	  "cmdline", "loglevel", "debug",
-		"selftest", "x2apic",  "yes",	  "mem_reserve", "64M",	"disk",
-		"debug_exit", "autostart", "panic", "serial_baud", "9600",
-		"serial_port", "initrd", "firmware", "-", "_",
+		"vm.",	      "a",	     "b",	 ".",
+		"=",	      "\"",	     "#",	 " ",
+		"\t",	      "\n",	     "\r\n",	 "kernel",
+		"cpus",	      "module",	     "mem",	 "0x",
+		"1",	      "9",	     "G",	 "iB",
+		"\\keel\\x",  "/k",	     ",",	 "console",
+		"serial",     "fb",	     "none",	 "cmdline",
+		"loglevel",   "debug",	     "selftest", "x2apic",
+		"yes",	      "mem_reserve", "64M",	 "disk",
+		"debug_exit", "autostart",   "panic",	 "serial_baud",
+		"9600",	      "serial_port", "initrd",	 "firmware",
+		"-",	      "_",
 	};
 	const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
 	uint64_t seed = 0x9e3779b97f4a7c15ull;

@@ -1,0 +1,2 @@
+UNIT_TESTS += time
+UNIT_SRCS_time := kernel/time.c
