@@ -42,13 +42,18 @@ KERNEL_SRCS := \
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(B)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	gcc $(KERNEL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)gcc $(KERNEL_CFLAGS) -c $< -o $@
 
 $(B)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	gcc $(KERNEL_ASFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  AS      $<")
+	$(Q)gcc $(KERNEL_ASFLAGS) -c $< -o $@
 
 # Backtraces name functions: link once, extract the text symbols into a table
 # (its own section after .bss, so adding it moves no code), link again.
@@ -56,19 +61,21 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T kernel/arch/kernel.ld
 
 $(B)/kernel.stage1.elf: $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o kernel/arch/kernel.ld
-	ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o
 
 $(B)/obj/ksyms_empty.o: scripts/gen-ksyms.sh
 	@mkdir -p $(dir $@)
-	scripts/gen-ksyms.sh /dev/null > $(B)/obj/ksyms_empty.S
-	gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_empty.S -o $@
+	$(Q)scripts/gen-ksyms.sh /dev/null > $(B)/obj/ksyms_empty.S
+	$(Q)gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_empty.S -o $@
 
 $(B)/obj/ksyms_table.o: $(B)/kernel.stage1.elf scripts/gen-ksyms.sh
-	scripts/gen-ksyms.sh $< > $(B)/obj/ksyms_table.S
-	gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_table.S -o $@
+	$(Q)scripts/gen-ksyms.sh $< > $(B)/obj/ksyms_table.S
+	$(Q)gcc $(KERNEL_ASFLAGS) -c $(B)/obj/ksyms_table.S -o $@
 
 $(B)/kernel.elf: $(B)/obj/ksyms_table.o $(B)/kernel.stage1.elf
-	ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_table.o
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_table.o
 	@scripts/check-kernel.sh $@ $(B)/kernel.stage1.elf
 
 -include $(KERNEL_OBJS:.o=.d)
@@ -80,13 +87,16 @@ $(B)/kernel.elf: $(B)/obj/ksyms_table.o $(B)/kernel.stage1.elf
 # ---------------------------------------------------------------- images ----
 
 $(B)/keel-usb.img: $(B)/BOOTX64.EFI scripts/mkusb.sh
-	scripts/mkusb.sh $(B)/BOOTX64.EFI $@
+	@$(if $(V),,echo "  IMAGE   $@")
+	$(Q)scripts/mkusb.sh $(B)/BOOTX64.EFI $@
 
 $(B)/pxe/BOOTX64.EFI: $(B)/BOOTX64.EFI scripts/mkpxe.sh
-	scripts/mkpxe.sh $(B)/BOOTX64.EFI $(B)/pxe
+	@$(if $(V),,echo "  IMAGE   $@")
+	$(Q)scripts/mkpxe.sh $(B)/BOOTX64.EFI $(B)/pxe
 
 $(B)/keel.iso: $(B)/kernel.elf scripts/mkiso.sh
-	scripts/mkiso.sh $(B)/kernel.elf $@
+	@$(if $(V),,echo "  IMAGE   $@")
+	$(Q)scripts/mkiso.sh $(B)/kernel.elf $@
 
 images: $(B)/keel-usb.img $(B)/pxe/BOOTX64.EFI $(B)/keel.iso
 
@@ -114,11 +124,13 @@ UNIT_COMMON := tests/unit/shim/host_shim.c kernel/err.c
 
 $(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(UNIT_COMMON) $(wildcard tests/unit/shim/*.h)
 	@mkdir -p $(dir $@)
-	gcc $(HOST_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
+	@$(if $(V),,echo "  HOSTCC  $@")
+	$(Q)gcc $(HOST_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
 
 $(B)/unit-asan/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(UNIT_COMMON) $(wildcard tests/unit/shim/*.h)
 	@mkdir -p $(dir $@)
-	gcc $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
+	@$(if $(V),,echo "  HOSTCC  $@")
+	$(Q)gcc $(HOST_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_COMMON) -lcmocka
 
 UNIT_BINS := $(patsubst %,$(B)/unit/test_%,$(UNIT_TESTS))
 UNIT_ASAN_BINS := $(patsubst %,$(B)/unit-asan/test_%,$(UNIT_TESTS))

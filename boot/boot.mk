@@ -41,34 +41,40 @@ BOOT_OBJS := $(patsubst boot/%,$(B)/boot/%.o,$(BOOT_SRCS)) \
 
 $(B)/boot/%.c.o: boot/%.c
 	@mkdir -p $(dir $@)
-	gcc $(BOOT_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $< (efi)")
+	$(Q)gcc $(BOOT_CFLAGS) -c $< -o $@
 
 $(B)/boot/%.S.o: boot/%.S
 	@mkdir -p $(dir $@)
-	gcc $(BOOT_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	@$(if $(V),,echo "  AS      $< (efi)")
+	$(Q)gcc $(BOOT_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
 # Same flags as the kernel's build of it where they matter for warnings.
 $(B)/boot/kernel/config.c.o: kernel/config.c
 	@mkdir -p $(dir $@)
-	gcc $(BOOT_CFLAGS) -Wno-unused-parameter -c $< -o $@
+	@$(if $(V),,echo "  CC      $< (efi)")
+	$(Q)gcc $(BOOT_CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 # Loops in memmove & co. must not be turned back into calls to themselves.
 $(B)/boot/libc.c.o: BOOT_CFLAGS += -fno-tree-loop-distribute-patterns
 
 $(B)/boot/kernel_blob.S.o: boot/kernel_blob.S $(BOOT_KERNEL_ELF)
 	@mkdir -p $(dir $@)
-	gcc $(BOOT_CFLAGS) -D__ASSEMBLY__ \
+	@$(if $(V),,echo "  AS      $< ($(BOOT_KERNEL_ELF))")
+	$(Q)gcc $(BOOT_CFLAGS) -D__ASSEMBLY__ \
 		-DKERNEL_BLOB_PATH='"$(BOOT_KERNEL_ELF)"' -c $< -o $@
 
 # --no-undefined: a shared link would otherwise leave a missing function to
 # crash at run time.
 $(B)/boot/loader.so: $(BOOT_OBJS)
-	ld -shared -Bsymbolic --no-undefined -nostdlib -L$(EFI_LIB) \
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)ld -shared -Bsymbolic --no-undefined -nostdlib -L$(EFI_LIB) \
 		-T$(EFI_LIB)/elf_x86_64_efi.lds $(EFI_LIB)/crt0-efi-x86_64.o \
 		$(BOOT_OBJS) -o $@ -lgnuefi -lefi
 
 $(B)/BOOTX64.EFI: $(B)/boot/loader.so
-	objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic \
+	@$(if $(V),,echo "  EFI     $@")
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic \
 		-j .dynsym -j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
 		--target efi-app-x86_64 --subsystem=10 $< $@
 

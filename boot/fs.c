@@ -48,18 +48,21 @@ EFI_STATUS fs_open_volume(struct boot_volume *vol, EFI_HANDLE device)
 	return EFI_SUCCESS;
 }
 
-/* Pages for size bytes plus the NUL after them. */
+/* Pages for size bytes plus the NUL after them. out->size is set even when
+ * that fails, so the caller can say how big the file was. */
 static EFI_STATUS fs_alloc(struct loaded_file *out, UINT64 size, UINT32 type)
 {
 	EFI_STATUS st;
 
+	out->size = size;
 	if (size >= ~0ULL - LOADER_PAGE)
 		return EFI_OUT_OF_RESOURCES;
 	out->pages = (size + 1 + LOADER_PAGE - 1) / LOADER_PAGE;
 	st = loader_alloc_pages(type, out->pages * LOADER_PAGE, &out->data);
-	if (EFI_ERROR(st))
+	if (EFI_ERROR(st)) {
+		out->pages = 0;
 		return EFI_OUT_OF_RESOURCES;
-	out->size = size;
+	}
 	((char *)out->data)[size] = 0;
 	return EFI_SUCCESS;
 }

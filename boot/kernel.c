@@ -88,9 +88,11 @@ EFI_STATUS kernel_load(struct loader *ld)
 
 	kernel_try_override(ld, &over, &file);
 	if (!file) {
+		/* Two symbols, one blob: compare addresses, not pointers. */
+		UINTN blob_size = (UINTN)kernel_blob_end - (UINTN)kernel_blob_start;
+
 		file = kernel_blob_start;
-		if (elf_check_kernel(file, kernel_blob_end - kernel_blob_start,
-				     k, &why) != 0) {
+		if (elf_check_kernel(file, blob_size, k, &why) != 0) {
 			Print(L"keel-loader: error: embedded kernel: %a\r\n",
 			      why);
 			return EFI_LOAD_ERROR;

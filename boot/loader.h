@@ -51,7 +51,7 @@ void loader_free_pages(void *p, UINT64 bytes);
 EFI_STATUS fs_open_volume(struct boot_volume *vol, EFI_HANDLE device);
 /* Read path (keel.cfg form, '\' or '/') into pages of mem_type. Returns
  * EFI_NOT_FOUND when there is no such file, EFI_OUT_OF_RESOURCES when it
- * does not fit in memory. */
+ * does not fit in memory (out->size is the file's size then). */
 EFI_STATUS fs_read_file(struct boot_volume *vol, const char *path,
 			UINT32 mem_type, struct loaded_file *out);
 void fs_free_file(struct loaded_file *f);

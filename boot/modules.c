@@ -50,9 +50,11 @@ static void modules_load_one(struct loader *ld, struct boot_module *m)
 		return;
 	}
 	if (st == EFI_OUT_OF_RESOURCES) {
+		/* phys stays 0; size says how much memory it wanted. */
 		m->flags |= BOOT_MODULE_TOO_BIG;
-		Print(L"keel-loader: %a: too big for the free memory\r\n",
-		      m->path);
+		m->size = f.size;
+		Print(L"keel-loader: %a: too big for the free memory (%ld bytes)\r\n",
+		      m->path, f.size);
 		return;
 	}
 	m->flags |= BOOT_MODULE_MISSING;

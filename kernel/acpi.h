@@ -127,5 +127,9 @@ int acpi_init(uint64_t rsdp_pa);
  * fallbacks, and never return. */
 void power_off(void) __attribute__((noreturn));
 void power_reboot(void) __attribute__((noreturn));
+/* The ACPI power button: enable it (switching the firmware to ACPI mode);
+ * then poll: true once per press. False when the machine has none. */
+bool power_button_enable(void);
+bool power_button_pressed(void);
 
 #endif

@@ -363,6 +363,7 @@ static void lapic_send(uint32_t dest, uint32_t cmd)
 	if (lapic_mode == LAPIC_MODE_X2APIC) {
 		/* 11.12.3: this WRMSR is not serializing and may pass earlier
 		 * stores; MFENCE;LFENCE makes them visible to the target first. */
+		hw_mfence();
 		hw_wrmsr(X2APIC_MSR_ICR, icr);
 	} else {
 		if (!lapic_wait_idle())
@@ -571,8 +572,10 @@ void pic_disable(void)
 {
 	/* 8259A initialization sequence: ICW1 (edge, cascade, ICW4 follows),
 	 * ICW2 (vector base), ICW3 (slave on IR2 / slave id 2), ICW4 (8086
-	 * mode); then OCW1 masks every line. Even masked, a remapped PIC's
-	 * spurious IRQ 7/15 lands on 0x27/0x2F, not on an exception. */
+	 * mode); then OCW1 masks every line. Firmware leaves the 8259s on
+	 * vectors 0x08-0x0F, the CPU's exceptions: should an IRQ still get
+	 * through (virtual wire mode before LINT0 is masked, a spurious IRQ
+	 * 7/15) it lands on 0x20-0x2F instead, where the IDT can ignore it. */
 	pic_out(PIC1_CMD, 0x11);
 	pic_out(PIC2_CMD, 0x11);
 	pic_out(PIC1_DATA, 0x20);

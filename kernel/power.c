@@ -254,3 +254,44 @@ void power_reboot(void)
 	log_err("power: reset failed, halting");
 	power_halt_forever();
 }
+
+/* ---- the ACPI power button (fixed-feature, ACPI 6.5 4.8.2.2.1) ----
+ * PWRBTN_STS is bit 8 of PM1_STS; PWRBTN_EN is bit 8 of PM1_EN, which sits
+ * PM1_EVT_LEN / 2 bytes after PM1_STS (4.8.3.1). Firmware in legacy mode may
+ * keep the button to itself, so Keel switches to ACPI mode first; with the
+ * SCI's IOAPIC pin masked, the shell polls the status bit. */
+#define PM1_PWRBTN (1u << 8)
+
+static bool power_pm1_en(struct acpi_gas *en)
+{
+	if (!acpi.have_fadt || acpi.hw_reduced ||
+	    acpi.pm1a_evt.space == ACPI_SPACE_NONE || acpi.pm1_evt_len < 4)
+		return false;
+	*en = acpi.pm1a_evt;
+	en->address += acpi.pm1_evt_len / 2;
+	return true;
+}
+
+bool power_button_enable(void)
+{
+	struct acpi_gas en;
+	uint16_t v;
+
+	if (!power_pm1_en(&en) || !power_pm1_read(&en, &v))
+		return false;
+	power_acpi_enable();
+	power_pm1_write(&acpi.pm1a_evt, PM1_PWRBTN); /* clear a stale press */
+	power_pm1_write(&en, v | PM1_PWRBTN);
+	return true;
+}
+
+bool power_button_pressed(void)
+{
+	uint16_t sts;
+
+	if (!acpi.have_fadt || acpi.pm1a_evt.space == ACPI_SPACE_NONE ||
+	    !power_pm1_read(&acpi.pm1a_evt, &sts) || !(sts & PM1_PWRBTN))
+		return false;
+	power_pm1_write(&acpi.pm1a_evt, PM1_PWRBTN); /* write 1 to clear */
+	return true;
+}

@@ -19,7 +19,6 @@
 #include "mm/mm.h"
 
 #define SHELL_POLL_NS 20000000ULL /* 20 ms */
-#define PM1_PWRBTN_STS (1u << 8)
 
 static char shell_line[128];
 static size_t shell_len;
@@ -79,23 +78,10 @@ static void shell_run(const char *cmd)
 		kprint_line("keel: unknown command '%s' (try help)", cmd);
 }
 
-static bool power_button_pressed(void)
-{
-	if (!acpi.have_fadt || acpi.pm1a_evt.space != ACPI_SPACE_IO ||
-	    !acpi.pm1a_evt.address)
-		return false;
-	uint16_t port = (uint16_t)acpi.pm1a_evt.address;
-	uint16_t sts = inw(port);
-	if (!(sts & PM1_PWRBTN_STS))
-		return false;
-	outw(port, PM1_PWRBTN_STS); /* write 1 to clear */
-	return true;
-}
-
 static void shell_thread(void *arg)
 {
-	/* A press before Keel was up is stale: clear it. */
-	power_button_pressed();
+	if (!power_button_enable())
+		log_info("keel: no ACPI power button; use the poweroff command");
 	for (;;) {
 		int c;
 		while ((c = serial_getc()) >= 0) {

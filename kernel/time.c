@@ -3,7 +3,8 @@
  * PIT channel 2), the nanosecond clock built on the TSC, and delays.
  *
  * Owns the HPET mapping (the main counter is left running) and the clock
- * parameters, which one writer (the BSP) publishes under a sequence count.
+ * parameters, which one writer (the BSP) publishes through a seqcount latch:
+ * readers never wait, so klog's time stamps work in NMI handlers too.
  */
 #include "kernel/time.h"
 
@@ -74,8 +75,8 @@ static inline void hw_irq_restore(uint64_t flags) { irq_restore(flags); }
 #define TIME_PIT_MAX_POLLS 20000000u
 #define TIME_MIN_HZ 1000000ULL	     /* plausible TSC: 1 MHz (emulators) */
 #define TIME_MAX_HZ 100000000000ULL  /* ... to 100 GHz */
-#define TIME_GUESS_HZ 10000000000ULL /* before calibration: delays too long
-					rather than too short */
+#define TIME_GUESS_HZ 10000000000ULL /* uncalibrated: delays too long, not
+					too short */
 
 /* ---------------------------------------------------------- arithmetic ---- */
 
@@ -158,22 +159,39 @@ struct time_clock {
 	const char *source;
 };
 
-static struct time_clock time_clk = {
-	.to_tsc = { .mult = (TIME_GUESS_HZ / NS_PER_SEC) << TIME_SCALE_SHIFT },
-	.source = "none",
-};
-static uint32_t time_seq; /* odd while the BSP rewrites time_clk */
+/* Before calibration: no time yet, delays as if the TSC ran at 10 GHz. */
+#define TIME_GUESS_MULT ((TIME_GUESS_HZ / NS_PER_SEC) << TIME_SCALE_SHIFT)
+#define TIME_CLOCK_BOOT { .to_tsc = { .mult = TIME_GUESS_MULT }, .source = "none" }
+
+/* Two copies (Linux's seqcount latch): readers use time_clk[time_seq & 1]
+ * while the writer rewrites the other, so a reader never spins on a writer
+ * it interrupted, and only retries if time_seq moved under it. */
+static struct time_clock time_clk[2] = { TIME_CLOCK_BOOT, TIME_CLOCK_BOOT };
+static uint32_t time_seq;
 
 static void time_clock_get(struct time_clock *out)
 {
 	uint32_t seq;
 
 	do {
-		while ((seq = __atomic_load_n(&time_seq, __ATOMIC_ACQUIRE)) & 1)
-			cpu_relax();
-		*out = time_clk;
+		seq = __atomic_load_n(&time_seq, __ATOMIC_ACQUIRE);
+		*out = time_clk[seq & 1];
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while (__atomic_load_n(&time_seq, __ATOMIC_RELAXED) != seq);
+}
+
+/* Single writer (the BSP, in time_init*). */
+static void time_clock_publish(const struct time_clock *c)
+{
+	uint32_t seq = __atomic_load_n(&time_seq, __ATOMIC_RELAXED);
+
+	/* Readers to the odd copy, rewrite the even one; then back. */
+	__atomic_store_n(&time_seq, seq + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	time_clk[0] = *c;
+	__atomic_store_n(&time_seq, seq + 2, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	time_clk[1] = *c;
 }
 
 static uint64_t time_clock_ns(const struct time_clock *c, uint64_t tsc)
@@ -187,8 +205,11 @@ static uint64_t time_clock_ns(const struct time_clock *c, uint64_t tsc)
 /* Start the clock at hz, or re-base it so time_ns() never goes backwards. */
 static void time_clock_set(uint64_t hz, const char *source)
 {
-	struct time_clock c = time_clk;
-	uint64_t now = hw_rdtsc();
+	struct time_clock c;
+	uint64_t now;
+
+	time_clock_get(&c);
+	now = hw_rdtsc();
 
 	c.base_ns = c.hz ? time_clock_ns(&c, now) : 0;
 	c.base_tsc = now;
@@ -196,11 +217,7 @@ static void time_clock_set(uint64_t hz, const char *source)
 	c.to_ns = time_scale_make(hz, NS_PER_SEC);
 	c.to_tsc = time_scale_make(NS_PER_SEC, hz);
 	c.source = source;
-
-	__atomic_store_n(&time_seq, time_seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	time_clk = c;
-	__atomic_store_n(&time_seq, time_seq + 1, __ATOMIC_RELEASE);
+	time_clock_publish(&c);
 }
 
 uint64_t time_tsc_hz(void)

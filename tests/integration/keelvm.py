@@ -158,7 +158,7 @@ class QemuKeel:
                 log.write(text)
                 log.flush()
                 with self.lock:
-                    self.out += text.replace("\r\n", "\n")
+                    self.out += text
 
     def _stderr(self):
         try:
@@ -168,8 +168,9 @@ class QemuKeel:
             return ""
 
     def output(self):
+        """The console so far, with the serial line's CRs removed."""
         with self.lock:
-            return self.out
+            return self.out.replace("\r", "")
 
     def wait_for(self, pattern, timeout=BOOT_TIMEOUT, start=0):
         """Wait until pattern (a regex) appears in the console output at or

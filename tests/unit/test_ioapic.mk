@@ -1,0 +1,2 @@
+UNIT_TESTS += ioapic
+UNIT_SRCS_ioapic := kernel/ioapic.c
