@@ -83,7 +83,8 @@ struct boot_mmap_entry {
 };
 
 #define BOOT_MODULE_MISSING (1u << 0) /* named in keel.cfg, not found */
-#define BOOT_MODULE_TOO_BIG (1u << 1) /* could not be loaded (no memory) */
+#define BOOT_MODULE_TOO_BIG (1u << 1) /* could not be loaded (no memory):
+					 size is the file's, phys is 0 */
 
 struct boot_module {
 	uint64_t phys; /* 0 when missing */

@@ -157,6 +157,12 @@ void kernel_main(struct boot_info *bi)
 	log_info("keel: Keel %s starting (%s, loader %s, kernel at %#llx)",
 		 KEEL_VERSION, bi->method == BOOT_METHOD_UEFI ? "uefi" : "multiboot2",
 		 bi->loader, (unsigned long long)bi->kernel_phys);
+	log_info("keel: boot device %s%s; %u bytes of firmware entropy; "
+		 "ACPI RSDP %#llx, SMBIOS %s %#llx", bi->boot_device,
+		 bi->boot_from_network ? " (network)" : "", bi->seed_len,
+		 (unsigned long long)bi->acpi_rsdp,
+		 bi->smbios ? (bi->smbios_major >= 3 ? "3" : "2") : "none",
+		 (unsigned long long)bi->smbios);
 	if (cfg_warnings)
 		log_warn("keel: %u configuration problem(s) above; defaults used "
 			 "for those keys", cfg_warnings);

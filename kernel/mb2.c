@@ -152,7 +152,7 @@ __attribute__((no_stack_protector)) void mb2_start(uint32_t magic,
 	bi->size = sizeof(*bi);
 	bi->method = BOOT_METHOD_MULTIBOOT2;
 	bi->kernel_phys = KERNEL_LOAD_PHYS;
-	bi->kernel_size = (uint64_t)(__kernel_end - __kernel_start);
+	bi->kernel_size = (uintptr_t)__kernel_end - (uintptr_t)__kernel_start;
 	strlcpy(bi->loader, "multiboot2", sizeof(bi->loader));
 	__stack_chk_guard ^= __builtin_ia32_rdtsc() * 0x9E3779B97F4A7C15ULL;
 

@@ -16,6 +16,7 @@
 #include "kernel/panic.h"
 #include "kernel/time.h"
 #include "kernel/trap.h"
+#include "mm/mm.h"
 
 volatile int panic_cpu = -1;
 static int panic_reboot;
@@ -201,6 +202,9 @@ void panic_exception(struct trap_frame *tf)
 		      tf->error & 2 ? "write" : "read",
 		      (unsigned long long)read_cr2(),
 		      (read_cr2() & ~0xFFFULL) == 0 ? " (NULL pointer)" : "");
+	if (mm_is_stack_guard(read_cr2()) || mm_is_stack_guard(tf->rsp))
+		emerg("kernel stack overflow: %#llx is in the guard page below a "
+		      "stack\n", (unsigned long long)(v == 14 ? read_cr2() : tf->rsp));
 	backtrace(tf->rip, tf->rbp);
 	panic_finish();
 }

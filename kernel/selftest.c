@@ -300,6 +300,31 @@ static void test_fault(void)
 	result("fault", false, "the fault did not stop the machine");
 }
 
+/* ---- stack: running off the end of a kernel stack hits its guard page ---- */
+static unsigned recurse(unsigned depth)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)depth;
+	if (depth > 1000000)
+		return pad[0];
+	return recurse(depth + 1) + pad[0];
+}
+
+static void stack_body(void *p)
+{
+	kprint_line("selftest stack: recursing on cpu %u until the guard page",
+		    cpu_id());
+	recurse(0);
+}
+
+static void test_stack(void)
+{
+	thread_create("selftest-stack", last_cpu(), stack_body, NULL);
+	thread_sleep_ns(5000 * MS);
+	result("stack", false, "the overflow did not stop the machine");
+}
+
 struct selftest {
 	const char *name;
 	void (*run)(void);
@@ -310,6 +335,7 @@ static const struct selftest selftests[] = {
 	{"preempt", test_preempt}, {"spinlock", test_spinlock},
 	{"xcall", test_xcall},	   {"heap", test_heap},
 	{"pmm", test_pmm},	   {"fault", test_fault},
+	{"stack", test_stack},
 };
 
 static bool list_has(const char *list, const char *name)
@@ -319,7 +345,8 @@ static bool list_has(const char *list, const char *name)
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if ((len == n && !strncmp(p, name, n)) ||
-		    (len == 3 && !strncmp(p, "all", 3) && strcmp(name, "fault")))
+		    (len == 3 && !strncmp(p, "all", 3) && strcmp(name, "fault") &&
+		     strcmp(name, "stack")))
 			return true;
 		p += len + (end ? 1 : 0);
 	}

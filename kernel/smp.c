@@ -73,10 +73,10 @@ static void tramp_install(uint64_t base)
 	uint64_t *pdpt = phys_to_virt(base + 0x2000);
 	uint64_t *pd = phys_to_virt(base + 0x3000);
 	uint64_t *kpml4 = phys_to_virt(mm_kernel_cr3());
-	size_t len = trampoline_end - trampoline_start;
+	size_t len = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 
 	memcpy(code, trampoline_start, len);
-#define OFF(sym) ((uint64_t)((sym) - trampoline_start))
+#define OFF(sym) ((uintptr_t)(sym) - (uintptr_t)trampoline_start)
 	put32(base + OFF(tramp_gdtr) + 2, (uint32_t)(base + OFF(tramp_gdt)));
 	put32(base + OFF(tramp_pm32_ptr), (uint32_t)(base + OFF(tramp_pm32)));
 	put32(base + OFF(tramp_lm64_ptr), (uint32_t)(base + OFF(tramp_lm64)));

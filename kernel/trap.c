@@ -68,9 +68,13 @@ void trap_register(unsigned vector, irq_handler_fn fn)
 
 static bool trap_fixup(struct trap_frame *tf)
 {
-	for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++) {
-		if (e->insn == tf->rip) {
-			tf->rip = e->fixup;
+	/* The linker brackets the table with two symbols; count the entries
+	 * rather than compare pointers to different objects. */
+	size_t n = ((uintptr_t)__ex_table_end - (uintptr_t)__ex_table_start) /
+		   sizeof(struct ex_entry);
+	for (size_t i = 0; i < n; i++) {
+		if (__ex_table_start[i].insn == tf->rip) {
+			tf->rip = __ex_table_start[i].fixup;
 			return true;
 		}
 	}

@@ -535,6 +535,18 @@ void mm_free_stack(void *top, size_t size)
 	spin_unlock_irqrestore(&kmem_lock, flags);
 }
 
+bool mm_is_stack_guard(uint64_t va)
+{
+	/* Lock-free on purpose: the panic path asks. */
+	if (va < KMEM_STACK_BASE ||
+	    va >= KMEM_STACK_BASE + KMEM_STACK_SLOTS * KMEM_STACK_SLOT)
+		return false;
+	uint64_t slot = (va - KMEM_STACK_BASE) / KMEM_STACK_SLOT;
+	uint64_t top = KMEM_STACK_BASE + (slot + 1) * KMEM_STACK_SLOT;
+	uint16_t pages = kmem_stack_pages[slot];
+	return pages && va < top - (uint64_t)pages * PAGE_SIZE;
+}
+
 uint64_t mm_kernel_cr3(void)
 {
 	return kmem_pt.root;

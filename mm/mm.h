@@ -137,6 +137,8 @@ void *mm_map_mmio(uint64_t pa, uint64_t len, unsigned prot);
  * Returns the top of the stack (highest address) or NULL. */
 void *mm_alloc_stack(size_t size);
 void mm_free_stack(void *top, size_t size);
+/* True when va lies in the unmapped guard part below an allocated stack. */
+bool mm_is_stack_guard(uint64_t va);
 /* Physical address of the kernel's PML4 (APs load it). */
 uint64_t mm_kernel_cr3(void);
 /* Per-CPU paging set-up every AP runs early (the BSP's runs in mm_init):

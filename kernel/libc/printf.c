@@ -36,12 +36,13 @@ static void out_number(struct out *o, uint64_t v, bool neg, unsigned base,
 	char tmp[24];
 	int n = 0;
 
+	if (base < 2 || base > 16)
+		base = 10;
+
 	if (v == 0 && prec != 0)
 		tmp[n++] = '0';
-	while (v) {
-		tmp[n++] = digits[v % base];
-		v /= base;
-	}
+	for (uint64_t rest = v; rest != 0; rest /= base)
+		tmp[n++] = digits[rest % base];
 	char sign = neg ? '-' : (flags & F_PLUS) ? '+' : (flags & F_SPACE) ? ' ' : 0;
 	const char *prefix = "";
 	if ((flags & F_ALT) && base == 16)

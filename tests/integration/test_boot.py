@@ -17,7 +17,9 @@ def mem_ok(mem_mib, configured_mib):
 @pytest.mark.parametrize("smp,mem,mib", [(1, "512M", 512), (2, "3G", 3072),
                                          (4, "512M", 512)])
 def test_usb_boot_ready_line(keel, smp, mem, mib):
-    k = keel(boot="usb", smp=smp, mem=mem)
+    # virtio-rng gives OVMF an EFI_RNG_PROTOCOL, whose bytes seed Keel.
+    k = keel(boot="usb", smp=smp, mem=mem,
+             extra_args=["-device", "virtio-rng-pci"])
     r = k.wait_ready()
     assert r["cpus"] == smp
     assert mem_ok(r["mem_mib"], mib), r
@@ -30,6 +32,10 @@ def test_usb_boot_ready_line(keel, smp, mem, mib):
     assert re.search(r"acpi: rev \d+", out)
     assert re.search(r"time: TSC \d+\.\d+ MHz", out)
     assert re.search(r"virt: SVM rev \d+, \d+ ASIDs, NPT yes", out)
+    assert re.search(r"keel: boot device \S*USB\S*; 64 bytes of firmware entropy; "
+                     r"ACPI RSDP 0x[0-9a-f]+, SMBIOS [23] 0x[0-9a-f]+", out, re.I), out
+    # Boot-services memory went back to the allocator.
+    assert re.search(r"mm: \d+ MiB usable, [1-9]\d* MiB reclaimed from firmware", out), out
 
 
 def test_pxe_boot(keel):
@@ -139,3 +145,48 @@ def test_exception_report_stops_all_cpus(keel):
     k.send("status\r")
     with pytest.raises(AssertionError):
         k.wait_for(r"keel: up \d+s", 5, start=mark)
+
+
+def test_stack_overflow_hits_guard_page(keel):
+    k = keel(boot="iso", smp=2, mem="512M", cmdline="selftest=stack")
+    k.wait_ready(timeout=120)
+    k.wait_for(r"KEEL PANIC on cpu 1: exception (#PF page fault|#DF double fault)", 60)
+    k.wait_for(r"keel: system halted", 30)
+    out = k.output()
+    assert "kernel stack overflow" in out, out
+    assert re.search(r"recurse[.\w]*\+0x", out), out
+
+
+def fb_text_pixels(k):
+    """Pixels of Keel's framebuffer text colour (0xAAAAAA) in a screendump."""
+    path = k.tmp + "/screen.ppm"
+    k.qmp("screendump", filename=path)
+    with open(path, "rb") as f:
+        data = f.read()
+    # P6 header: magic, width, height, maxval, each followed by white space.
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    pixels = data[pos + 1:]
+    return sum(1 for i in range(0, len(pixels) - 2, 3)
+               if pixels[i] == pixels[i + 1] == pixels[i + 2] == 0xAA)
+
+
+def test_framebuffer_console(keel):
+    k = keel(boot="usb", smp=1, mem="512M")
+    k.wait_ready()
+    # The log is drawn on the GOP framebuffer: thousands of glyph pixels.
+    assert fb_text_pixels(k) > 5000
+    assert "fbcon: 1280x800" in k.output() or "fbcon: " in k.output()
+
+
+def test_framebuffer_console_off(keel):
+    k = keel(boot="usb", smp=1, mem="512M", cfg="console=serial\n")
+    k.wait_ready()
+    assert fb_text_pixels(k) < 500  # the firmware's screen, not Keel's log
