@@ -190,3 +190,21 @@ def test_framebuffer_console_off(keel):
     k = keel(boot="usb", smp=1, mem="512M", cfg="console=serial\n")
     k.wait_ready()
     assert fb_text_pixels(k) < 500  # the firmware's screen, not Keel's log
+
+
+def test_kernel_override_on_the_boot_volume(keel):
+    """\\keel\\kernel.elf replaces the embedded kernel; a broken one is refused
+    with the reason, and the embedded kernel boots instead."""
+    import os
+    from keelvm import BUILD
+    with open(os.path.join(BUILD, "kernel.elf"), "rb") as f:
+        good = f.read()
+    k = keel(boot="usb", smp=1, mem="512M", files={"\\keel\\kernel.elf": good})
+    k.wait_ready()
+    assert re.search(r"keel-loader: using \\keel\\kernel\.elf from the", k.output()), k.output()
+
+    bad = good[:4096]  # truncated: program headers point past the end
+    k2 = keel(boot="usb", smp=1, mem="512M", files={"\\keel\\kernel.elf": bad})
+    k2.wait_ready()
+    assert re.search(r"keel-loader: \\keel\\kernel\.elf: .*, using the embedded kernel",
+                     k2.output()), k2.output()
