@@ -34,7 +34,7 @@ KERNEL_SRCS := \
 	kernel/main.c kernel/mb2.c kernel/err.c kernel/config.c kernel/log.c \
 	kernel/cpu.c kernel/trap.c kernel/ksyms.c kernel/panic.c \
 	kernel/smp.c kernel/sched.c kernel/virt_detect.c kernel/selftest.c \
-	kernel/acpi.c kernel/power.c kernel/apic.c kernel/ioapic.c \
+	kernel/acpi.c kernel/acpi_s5.c kernel/power.c kernel/apic.c kernel/ioapic.c \
 	kernel/time.c kernel/shell.c \
 	kernel/libc/string.c kernel/libc/printf.c \
 	mm/pmm.c mm/pt.c mm/kmem.c mm/heap.c \
