@@ -88,10 +88,15 @@ class QemuKeel:
     def _iso(self):
         iso = os.path.join(self.tmp, "keel.iso")
         args = [os.path.join(ROOT, "scripts", "mkiso.sh"),
-                os.path.join(BUILD, "kernel.elf"), iso]
-        if self.cfg is not None or self.cmdline:
-            args.append(self._write("keel.cfg", self.cfg or "") if self.cfg is not None else "")
-            args.append(self.cmdline or "")
+                os.path.join(BUILD, "kernel.elf"), iso,
+                self._write("keel.cfg", self.cfg) if self.cfg is not None else "",
+                self.cmdline or ""]
+        for n, (dest, data) in enumerate(self.files.items()):
+            if isinstance(data, str) and os.path.isfile(data):
+                local = data  # a path to an existing file (a built guest)
+            else:
+                local = self._write("file-%d" % n, data)
+            args.append(local + ":" + dest)
         subprocess.run(args, check=True, capture_output=True)
         return iso
 
