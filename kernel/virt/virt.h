@@ -201,24 +201,32 @@ enum gmem_kind {
 	GMEM_ROM = 1, /* read and execute; writes are dropped */
 };
 
-/* A guest-physical range backed by host memory. Host memory comes in 2 MiB
- * blocks where the range allows, 4 KiB pages otherwise; alias regions share
- * another region's pages (the firmware's copy below 1 MiB). */
+/* A guest-physical range backed by host memory, in 2 MiB chunks aligned in
+ * guest-physical space: chunk i covers ALIGN_DOWN(gpa, 2 MiB) + i * 2 MiB.
+ * A chunk wholly inside the range is one 2 MiB host block when one is free
+ * (blocks[i]); any other chunk (the head or tail of an unaligned range, or
+ * no block free) is 4 KiB pages, listed in a page of 512 host addresses
+ * (pages[i]; 0 for pages outside the range). Exactly one of blocks[i] and
+ * pages[i] is set. Alias regions share another region's memory (the
+ * firmware's copy below 1 MiB) and own none: blocks, pages NULL. */
 struct gmem_region {
 	uint64_t gpa, size;
 	enum gmem_kind kind;
-	unsigned alias_of;    /* region index + 1 when an alias, else 0 */
+	unsigned alias_of;    /* owning region's index + 1 when an alias, else 0 */
 	uint64_t alias_off;   /* offset into that region */
-	uint64_t *blocks;     /* host physical address of each 2 MiB block, or */
-	uint64_t *pages;      /* of each 4 KiB page (when blocks == NULL) */
-	uint64_t count;	      /* entries in blocks[] or pages[] */
+	uint64_t *blocks;     /* per chunk: host address of its 2 MiB block, or 0 */
+	uint64_t *pages;      /* per chunk: host address of its page list, or 0 */
+	uint64_t count;	      /* chunks: entries in blocks[] and in pages[] */
 };
 
-/* Add RAM or ROM at [gpa, gpa+size) (4 KiB aligned), zero-filled, mapped in
- * the nested tables. Memory is taken with PMM_GUEST. */
+/* Add RAM or ROM at [gpa, gpa+size) (4 KiB aligned, below 2^47), zero-filled,
+ * mapped in vm->npt (which the caller has set up). Memory is taken with
+ * PMM_GUEST. KEEL_EEXIST: overlaps a region; KEEL_ERANGE: out of the
+ * guest-physical space or VM_MAX_REGIONS reached; KEEL_ENOMEM: nothing kept. */
 int gmem_add(struct vm *vm, uint64_t gpa, uint64_t size, enum gmem_kind kind);
-/* Map [gpa, gpa+size) to the same host pages as [src_gpa, ...) (both inside
- * regions already added), with the given kind. */
+/* Map [gpa, gpa+size) to the same host pages as [src_gpa, ...), which must
+ * lie inside one region already added (KEEL_ENOENT, KEEL_ERANGE), with the
+ * given kind. */
 int gmem_alias(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t src_gpa,
 	       enum gmem_kind kind);
 /* Host physical address behind gpa, or 0 when gpa is not guest memory;
@@ -229,8 +237,11 @@ uint64_t gmem_translate(const struct vm *vm, uint64_t gpa, enum gmem_kind *kind)
  * memory. gmem_write also writes ROM (loading firmware). */
 int gmem_read(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
 int gmem_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+/* Unmap every region from vm->npt (the table itself stays) and free all
+ * host memory behind them. */
 void gmem_destroy(struct vm *vm);
-uint64_t gmem_total(const struct vm *vm); /* bytes of guest memory */
+/* Bytes of host memory behind the guest: every region but aliases. */
+uint64_t gmem_total(const struct vm *vm);
 
 /* -------------------------------------------------------------- vm/vcpu -- */
 
@@ -251,6 +262,25 @@ enum vm_stop_reason {
 	VM_STOP_HALTED,
 	VM_STOP_EXIT,
 	VM_STOP_ERROR,
+};
+
+/* A VM's initial boot: where vCPU 0 starts. */
+enum vm_start_mode {
+	VM_START_RESET = 0, /* x86 reset state: CS:IP = F000:FFF0 */
+	VM_START_LONG64,    /* an ELF64 image entered in 64-bit mode on an
+			       identity map of the low 4 GiB (kernel/virt/load.c) */
+};
+
+struct vm_config {
+	char name[VM_NAME_MAX];
+	unsigned cpus;
+	uint64_t mem;
+	const void *firmware; /* flat image ending at 4 GiB, or NULL */
+	size_t firmware_size;
+	const void *image;    /* ELF64 executable for VM_START_LONG64 */
+	size_t image_size;
+	enum vm_start_mode start;
+	uint16_t debug_exit;  /* 0: none */
 };
 
 struct vcpu {
@@ -276,10 +306,15 @@ struct vm {
 	volatile enum vm_state state;
 	volatile bool stop_requested;
 	volatile bool pause_requested;
+	bool started;		       /* vm_start ran: vCPU threads exist */
+	volatile unsigned vcpus_parked; /* vCPU threads waiting in a pause */
+	unsigned vcpus_dead_halted;	/* halted with IF=0, nothing to wake */
 	enum vm_stop_reason stop_reason;
 	char stop_detail[128];
 	uint64_t exit_status; /* for VM_STOP_EXIT */
 
+	struct vm_config cfg; /* as created; images must outlive the VM */
+	uint64_t mem_bytes; /* guest RAM as configured */
 	struct pgtable npt;
 	unsigned region_count;
 	struct gmem_region regions[VM_MAX_REGIONS];
@@ -303,31 +338,12 @@ struct vm {
 	unsigned line_len;
 };
 
-/* A VM's initial boot: where vCPU 0 starts. */
-enum vm_start_mode {
-	VM_START_RESET = 0, /* x86 reset state: CS:IP = F000:FFF0 */
-	VM_START_LONG64,    /* 64-bit mode, identity-mapped low 4 GiB,
-			       RIP = entry, RSI = boot argument */
-};
-
-struct vm_config {
-	const char *name;
-	unsigned cpus;
-	uint64_t mem;
-	const void *firmware; /* flat image ending at 4 GiB, or NULL */
-	size_t firmware_size;
-	const void *image;    /* flat image for VM_START_LONG64, or NULL */
-	size_t image_size;
-	uint64_t image_gpa;   /* where it is loaded and entered */
-	enum vm_start_mode start;
-	uint16_t debug_exit;  /* 0: none */
-};
-
 /* Lifecycle (the management agent's calls). All return 0 or KEEL_E*. */
 int vm_create(const struct vm_config *cfg, struct vm **out);
 int vm_start(struct vm *vm);
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
+/* Every vCPU back to the boot state it was created with. */
 int vm_reset(struct vm *vm);
 /* Stop now (poweroff): every vCPU leaves the guest at its next exit. */
 int vm_stop(struct vm *vm, enum vm_stop_reason why, const char *detail);
@@ -335,6 +351,10 @@ int vm_stop(struct vm *vm, enum vm_stop_reason why, const char *detail);
 void vm_wait(struct vm *vm);
 int vm_destroy(struct vm *vm);
 const char *vm_stop_reason_name(enum vm_stop_reason r);
+/* Look VMs up (the console and, later, the management agent). A VM found
+ * stays valid until vm_destroy, which only these same callers make. */
+struct vm *vm_find(const char *name);
+unsigned vm_list_get(struct vm **out, unsigned max);
 const char *vm_state_name(enum vm_state s);
 
 /* Called by a vCPU's own exit path to end the VM with a reason (logs the
@@ -348,11 +368,20 @@ void vm_console_putc(struct vm *vm, char c);
 
 /* ---------------------------------------------------------- virt core -- */
 
+struct boot_info;
+struct keel_config;
+/* Create (and, unless autostart=no, start) the VMs keel.cfg describes. */
+void boot_vms_start(const struct boot_info *bi, const struct keel_config *cfg);
+
 /* At boot, after SMP: pick the backend for the detected extension and enable
  * it on every CPU. Returns 0, or KEEL_ENOTSUP when there is none. */
 int virt_init(void);
 /* Handle one exit in common code: 0 to run on, 1 when the vCPU must stop. */
 int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit);
+
+/* Self-test (kernel/virt/selftest_vm.c): create/run/stop/destroy VMs
+ * 'rounds' times; 0 when free memory ends where it started. */
+int virt_selftest_cycle(unsigned rounds, char *detail, size_t len);
 
 /* CPUID policy (kernel/virt/cpuid.c, one table): what a guest sees for
  * leaf/subleaf. regs[0..3] = EAX..EDX: in, what the host CPU reports for the

@@ -1,0 +1,58 @@
+/*
+ * msr.c - the model-specific registers a guest may touch beyond the ones the
+ * backend keeps in hardware (FS/GS bases, SYSCALL and SYSENTER MSRs, EFER,
+ * PAT): one table of emulated MSRs; everything else raises #GP, which is what
+ * a CPU does for an MSR it does not have.
+ */
+#include "kernel/arch/x86.h"
+#include "kernel/virt/virt_internal.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_MISC_ENABLE 0x1A0
+#define MSR_IA32_MTRRCAP 0xFE
+#define MSR_IA32_MTRR_DEF_TYPE 0x2FF
+#define MSR_IA32_BIOS_SIGN_ID 0x8B
+#define MSR_AMD_PATCH_LEVEL 0x8B
+
+#define APIC_BASE_DEFAULT 0xFEE00000ULL
+#define APIC_BASE_BSP (1ULL << 8)
+#define APIC_BASE_ENABLE (1ULL << 11)
+
+int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+{
+	switch (index) {
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
+		       (vcpu->id == 0 ? APIC_BASE_BSP : 0);
+		return 0;
+	case MSR_IA32_TSC:
+		*val = rdtsc(); /* the guest's TSC is the host's (no offset) */
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*val = 1; /* fast strings */
+		return 0;
+	case MSR_IA32_MTRRCAP:
+	case MSR_IA32_MTRR_DEF_TYPE:
+	case MSR_IA32_BIOS_SIGN_ID:
+		*val = 0; /* no MTRRs to program, no microcode revision */
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int vmsr_write(struct vcpu *vcpu, uint32_t index, uint64_t val)
+{
+	switch (index) {
+	case MSR_IA32_APIC_BASE:
+		/* The APIC stays where it is, enabled, in xAPIC mode. */
+		return (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_ENABLE)
+			       ? 0 : -1;
+	case MSR_IA32_MISC_ENABLE:
+	case MSR_IA32_MTRR_DEF_TYPE:
+	case MSR_IA32_BIOS_SIGN_ID:
+		return 0; /* accepted and ignored */
+	default:
+		return -1;
+	}
+}
