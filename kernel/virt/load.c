@@ -14,7 +14,7 @@
 #include "kernel/log.h"
 #include "kernel/virt/virt_internal.h"
 
-#define LOW_RAM_MAX 0xC0000000ULL /* 3 GiB: the rest is the PCI/MMIO hole */
+#define LOW_RAM_MAX VM_LOW_RAM_MAX /* 3 GiB: the rest is the PCI/MMIO hole */
 #define HIGH_RAM_BASE 0x100000000ULL
 #define FW_ALIAS_MAX (128u << 10)
 #define FW_MAX (16u << 20)
@@ -24,7 +24,7 @@
 #define BOOT_PDPT 0x2000ULL
 #define BOOT_PD 0x3000ULL /* four pages: 0x3000-0x6FFF */
 #define BOOT_GDT 0x7000ULL
-#define BOOT_RESERVED_END 0x8000ULL
+#define BOOT_RESERVED_END VM_BOOT_RESERVED_END
 
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
@@ -81,99 +81,33 @@ int vm_load(struct vm *vm, const struct vm_config *cfg)
 
 /* ---------------------------------------------------------- ELF64 start -- */
 
-#define EI_CLASS 4
-#define EI_DATA 5
-#define ELFCLASS64 2
-#define ELFDATA2LSB 1
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
-
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-int elf64_guest_check(const void *image, size_t size, uint64_t *entry,
-		      const char **why)
-{
-	const struct elf64_ehdr *eh = image;
-
-	if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4)) {
-		*why = "not an ELF file";
-		return KEEL_EINVAL;
-	}
-	if (eh->ident[EI_CLASS] != ELFCLASS64 || eh->ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->machine != EM_X86_64 || eh->type != ET_EXEC) {
-		*why = "not an x86-64 ELF executable";
-		return KEEL_EINVAL;
-	}
-	if (eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0 ||
-	    eh->phnum > 64 || eh->phoff > size ||
-	    size - eh->phoff < (uint64_t)eh->phnum * sizeof(struct elf64_phdr)) {
-		*why = "program headers outside the file";
-		return KEEL_EINVAL;
-	}
-	const struct elf64_phdr *ph =
-		(const void *)((const uint8_t *)image + eh->phoff);
-	bool entry_ok = false;
-	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type != PT_LOAD)
-			continue;
-		if (ph[i].filesz > ph[i].memsz || ph[i].offset > size ||
-		    size - ph[i].offset < ph[i].filesz) {
-			*why = "a segment lies outside the file";
-			return KEEL_EINVAL;
-		}
-		if (ph[i].paddr < BOOT_RESERVED_END || ph[i].memsz > LOW_RAM_MAX ||
-		    ph[i].paddr > LOW_RAM_MAX - ph[i].memsz) {
-			*why = "a segment lies outside [0x8000, 3 GiB)";
-			return KEEL_EINVAL;
-		}
-		if (eh->entry - ph[i].paddr < ph[i].memsz)
-			entry_ok = true;
-	}
-	if (!entry_ok) {
-		*why = "the entry point is in no segment";
-		return KEEL_EINVAL;
-	}
-	*entry = eh->entry;
-	return 0;
-}
-
+/* Copy the segments of an image elf64_guest_check accepted. */
 static int elf64_load(struct vm *vm, const void *image, size_t size)
 {
-	const struct elf64_ehdr *eh = image;
-	const struct elf64_phdr *ph =
-		(const void *)((const uint8_t *)image + eh->phoff);
+	struct elf64_ehdr eh;
 	static const uint8_t zeros[4096];
 
-	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type != PT_LOAD)
+	memcpy(&eh, image, sizeof(eh));
+	for (unsigned n = 0; n < eh.phnum; n++) {
+		struct elf64_phdr ph;
+		memcpy(&ph, (const uint8_t *)image + eh.phoff + n * sizeof(ph),
+		       sizeof(ph));
+		if (ph.type != ELF_PT_LOAD)
 			continue;
-		int err = gmem_write(vm, ph[i].paddr,
-				     (const uint8_t *)image + ph[i].offset,
-				     ph[i].filesz);
-		for (uint64_t off = ph[i].filesz; !err && off < ph[i].memsz;) {
-			uint64_t n = ph[i].memsz - off;
+		int err = gmem_write(vm, ph.paddr,
+				     (const uint8_t *)image + ph.offset,
+				     ph.filesz);
+		for (uint64_t off = ph.filesz; !err && off < ph.memsz;) {
+			uint64_t n = ph.memsz - off;
 			if (n > sizeof(zeros))
 				n = sizeof(zeros);
-			err = gmem_write(vm, ph[i].paddr + off, zeros, n);
+			err = gmem_write(vm, ph.paddr + off, zeros, n);
 			off += n;
 		}
 		if (err) {
 			log_err("vm %s: segment at %#llx (%llu bytes) does not fit in "
-				"guest RAM", vm->name, (unsigned long long)ph[i].paddr,
-				(unsigned long long)ph[i].memsz);
+				"guest RAM", vm->name, (unsigned long long)ph.paddr,
+				(unsigned long long)ph.memsz);
 			return err;
 		}
 	}

@@ -13,7 +13,29 @@
 /* load.c: guest memory layout and images; the boot state of every vCPU. */
 int vm_load(struct vm *vm, const struct vm_config *cfg);
 int vm_boot_state(struct vm *vm, const struct vm_config *cfg);
-/* The ELF64 image check the loader uses (host-testable). */
+
+/* ELF64 (System V ABI, x86-64 supplement), what the 64-bit start needs. */
+struct elf64_ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ELF_PT_LOAD 1
+/* Keel's structures for the 64-bit start live below this guest address. */
+#define VM_BOOT_RESERVED_END 0x8000ULL
+#define VM_LOW_RAM_MAX 0xC0000000ULL
+
+/* The ELF64 image check the loader uses (elf64.c, host-testable): 0 and the
+ * entry, or KEEL_EINVAL and why. */
 int elf64_guest_check(const void *image, size_t size, uint64_t *entry,
 		      const char **why);
 
