@@ -36,8 +36,14 @@ KERNEL_SRCS := \
 	kernel/smp.c kernel/sched.c kernel/virt_detect.c kernel/selftest.c \
 	kernel/acpi.c kernel/acpi_s5.c kernel/power.c kernel/apic.c kernel/ioapic.c \
 	kernel/time.c kernel/shell.c \
+	kernel/virt/vm.c kernel/virt/exit.c kernel/virt/guest.c kernel/virt/load.c \
+	kernel/virt/elf64.c kernel/virt/msr.c kernel/virt/boot_vms.c \
+	kernel/virt/selftest_vm.c kernel/virt/emulate.c kernel/virt/decode.c \
+	kernel/virt/gwalk.c kernel/vdev/uart.c kernel/vdev/testdev.c kernel/vdev/vdev.c \
+	svm/svm.c svm/vmcb.c svm/svm_asm.S svm/svm_exit.c svm/svm_msr.c svm/asid.c \
 	kernel/libc/string.c kernel/libc/printf.c \
-	mm/pmm.c mm/pt.c mm/kmem.c mm/heap.c \
+	mm/pmm.c mm/pt.c mm/kmem.c mm/heap.c mm/gmem.c \
+	kernel/virt/io.c kernel/virt/cpuid.c \
 	drivers/serial.c drivers/fbcon.c drivers/font.c
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))

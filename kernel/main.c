@@ -25,6 +25,7 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/trap.h"
+#include "kernel/virt/virt.h"
 #include "kernel/virt_detect.h"
 #include "mm/mm.h"
 
@@ -119,9 +120,6 @@ static void report_modules(const struct boot_info *bi)
 			log_warn("keel: module %s: named in keel.cfg but not loaded",
 				 keel_cfg.modules[i].path);
 	}
-	if (keel_cfg.vm_count)
-		log_warn("keel: %u VM(s) configured; this build cannot run VMs yet",
-			 keel_cfg.vm_count);
 }
 
 static void kernel_main_late(void *arg);
@@ -238,6 +236,8 @@ static void kernel_main_late(void *arg)
 		    virt_kind_name(virt),
 		    bi->method == BOOT_METHOD_UEFI ? "uefi" : "multiboot2");
 
+	if (virt_init() == 0 || keel_cfg.vm_count)
+		boot_vms_start(bi, &keel_cfg);
 	shell_start();
 	if (keel_cfg.selftest[0])
 		selftest_start(keel_cfg.selftest);

@@ -17,6 +17,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
+#include "kernel/virt/virt.h"
 #include "mm/mm.h"
 
 #define MS 1000000ULL
@@ -325,6 +326,14 @@ static void test_stack(void)
 	result("stack", false, "the overflow did not stop the machine");
 }
 
+/* ---- vmcycle: VMs made and destroyed 50 times give back every page ---- */
+static void test_vmcycle(void)
+{
+	char detail[160];
+	int err = virt_selftest_cycle(50, detail, sizeof(detail));
+	result("vmcycle", err == 0, "%s", detail);
+}
+
 struct selftest {
 	const char *name;
 	void (*run)(void);
@@ -335,7 +344,7 @@ static const struct selftest selftests[] = {
 	{"preempt", test_preempt}, {"spinlock", test_spinlock},
 	{"xcall", test_xcall},	   {"heap", test_heap},
 	{"pmm", test_pmm},	   {"fault", test_fault},
-	{"stack", test_stack},
+	{"stack", test_stack},	   {"vmcycle", test_vmcycle},
 };
 
 static bool list_has(const char *list, const char *name)
@@ -346,7 +355,7 @@ static bool list_has(const char *list, const char *name)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if ((len == n && !strncmp(p, name, n)) ||
 		    (len == 3 && !strncmp(p, "all", 3) && strcmp(name, "fault") &&
-		     strcmp(name, "stack")))
+		     strcmp(name, "stack") && strcmp(name, "vmcycle")))
 			return true;
 		p += len + (end ? 1 : 0);
 	}

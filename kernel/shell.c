@@ -16,6 +16,8 @@
 #include "kernel/sched.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
+#include "kernel/err.h"
+#include "kernel/virt/virt.h"
 #include "mm/mm.h"
 
 #define SHELL_POLL_NS 20000000ULL /* 20 ms */
@@ -54,12 +56,79 @@ static void shell_status(void)
 	}
 }
 
+static void shell_vms(void)
+{
+	struct vm *vms[64];
+	unsigned n = vm_list_get(vms, 64);
+
+	if (!n)
+		kprint_line("keel: no VMs");
+	for (unsigned i = 0; i < n; i++) {
+		struct vm *vm = vms[i];
+		uint64_t exits = 0;
+		for (unsigned c = 0; c < vm->vcpu_count; c++)
+			exits += vm->vcpus[c]->exits_total;
+		kprint_line("  %-16s %-8s cpus=%u mem_mib=%llu exits=%llu%s%s",
+			    vm->name, vm_state_name(vm->state), vm->vcpu_count,
+			    (unsigned long long)(vm->mem_bytes >> 20),
+			    (unsigned long long)exits,
+			    vm->state == VM_STOPPED ? " reason=" : "",
+			    vm->state == VM_STOPPED ?
+				    vm_stop_reason_name(vm->stop_reason) : "");
+	}
+}
+
+/* "vm <name> <action>" */
+static void shell_vm(const char *args)
+{
+	char name[VM_NAME_MAX];
+	const char *sp = strchr(args, ' ');
+	size_t n = sp ? (size_t)(sp - args) : strlen(args);
+
+	if (!sp || n == 0 || n >= sizeof(name)) {
+		kprint_line("keel: usage: vm <name> start|stop|pause|resume|reset|destroy");
+		return;
+	}
+	memcpy(name, args, n);
+	name[n] = 0;
+	const char *action = sp + 1;
+	struct vm *vm = vm_find(name);
+	if (!vm) {
+		kprint_line("keel: no VM named '%s'", name);
+		return;
+	}
+	int err;
+	if (!strcmp(action, "start"))
+		err = vm_start(vm);
+	else if (!strcmp(action, "stop"))
+		err = vm_stop(vm, VM_STOP_POWEROFF, "by the console");
+	else if (!strcmp(action, "pause"))
+		err = vm_pause(vm);
+	else if (!strcmp(action, "resume"))
+		err = vm_resume(vm);
+	else if (!strcmp(action, "reset"))
+		err = vm_reset(vm);
+	else if (!strcmp(action, "destroy"))
+		err = vm_destroy(vm);
+	else {
+		kprint_line("keel: unknown action '%s'", action);
+		return;
+	}
+	kprint_line("keel: vm %s %s: %s", name, action, err ? err_str(err) : "ok");
+}
+
 static void shell_run(const char *cmd)
 {
 	if (!strcmp(cmd, ""))
 		return;
 	if (!strcmp(cmd, "help"))
-		kprint_line("keel: commands: help, status, log, poweroff, reboot");
+		kprint_line("keel: commands: help, status, log, vms, "
+			    "vm <name> start|stop|pause|resume|reset|destroy, "
+			    "poweroff, reboot");
+	else if (!strcmp(cmd, "vms"))
+		shell_vms();
+	else if (!strncmp(cmd, "vm ", 3))
+		shell_vm(cmd + 3);
 	else if (!strcmp(cmd, "status"))
 		shell_status();
 	else if (!strcmp(cmd, "log")) {

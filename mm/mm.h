@@ -1,8 +1,8 @@
 /*
  * mm.h - what the rest of Keel may use of mm/: the physical page allocator, the
- * page-table builder (kernel tables now; NPT and EPT tables later), the kernel
- * address space (direct map, MMIO mappings, stacks with guard pages) and the
- * kernel heap.
+ * page-table builder (the kernel's tables, NPT and EPT), the kernel address
+ * space (direct map, MMIO mappings, stacks with guard pages) and the kernel
+ * heap. Guest memory (mm/gmem.c) is declared with the VM in kernel/virt/virt.h.
  *
  * Lock order: the heap lock or the kernel page-table lock (kmem.c), then the
  * pmm lock (innermost: page-table changes allocate table pages).
@@ -78,7 +78,7 @@ void pmm_get_stats(struct pmm_stats *st);
 uint64_t pmm_bad_frees(void);
 
 /* ---- Page-table builder: 4 levels, 4 KiB / 2 MiB / 1 GiB leaves. ----
- * The format (x86 paging, later EPT and NPT) only changes how an entry is
+ * The format (x86 paging, NPT, EPT) only changes how an entry is
  * encoded; walking, splitting and freeing are shared. */
 
 #define PT_R (1u << 0)
@@ -102,6 +102,8 @@ struct pt_format {
 };
 
 extern const struct pt_format pt_format_x86; /* long-mode paging */
+extern const struct pt_format pt_format_npt; /* AMD nested paging */
+extern const struct pt_format pt_format_ept; /* Intel EPT */
 
 struct pgtable {
 	uint64_t root; /* physical address of the top (PML4) table */

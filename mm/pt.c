@@ -1,10 +1,13 @@
 /*
- * pt.c - the 4-level page-table builder shared by the kernel's own tables and,
- * later, NPT and EPT: map, unmap, protect, translate and destroy, with 4 KiB,
- * 2 MiB and 1 GiB leaves. A struct pt_format encodes entries; everything else
- * (walking, splitting large leaves, freeing tables) lives here. Table pages come
- * from the pmm. No lock: the owner of a struct pgtable serialises its use, and
- * flushes TLBs after a change (how depends on the format).
+ * pt.c - the 4-level page-table builder shared by the kernel's own tables and
+ * the nested tables (NPT and EPT): map, unmap, protect, translate and destroy,
+ * with 4 KiB, 2 MiB and 1 GiB leaves. A struct pt_format encodes entries (x86,
+ * NPT and EPT formats at the end); everything else (walking, splitting large
+ * leaves, freeing tables) lives here. Table pages come from the pmm. No lock:
+ * the owner of a struct pgtable serialises its use, and flushes TLBs after a
+ * change (how depends on the format). Addresses mapped are checked as
+ * canonical linear addresses even for nested tables, which limits
+ * guest-physical addresses to below 2^47.
  */
 #include "kernel/err.h"
 #include "mm/mm.h"
@@ -440,4 +443,131 @@ const struct pt_format pt_format_x86 = {
 	.decode = x86_decode,
 	.large_2m = true,
 	.large_1g = true, /* kmem.c clears it when CPUID lacks Page1GB */
+};
+
+/*
+ * ---- AMD nested paging (APM vol. 2, 15.25.5). ----
+ * NPT entries are long-mode paging entries, walked with the host's
+ * EFER.NXE and PAT, so the x86 encoding serves with two differences: every
+ * guest access is checked as a user access (APM 15.25.5; the svm-tcg recipe,
+ * 4.5, shows the NPF without U/S), so U/S is set on every entry, interior
+ * and leaf; and G means nothing in a nested table, so it is never set.
+ * 1 GiB leaves need CPUID Fn8000_0001_EDX[Page1GB]: a backend whose CPU
+ * lacks it uses a copy of this format with large_1g false.
+ */
+static uint64_t npt_encode(uint64_t pa, unsigned prot, unsigned level,
+			   bool leaf)
+{
+	return x86_encode(pa, (prot | PT_USER) & ~PT_GLOBAL, level, leaf);
+}
+
+static bool npt_decode(uint64_t e, unsigned level, uint64_t *pa,
+		       unsigned *prot, bool *leaf)
+{
+	if (!x86_decode(e, level, pa, prot, leaf))
+		return false;
+	*prot &= ~PT_GLOBAL;
+	return true;
+}
+
+const struct pt_format pt_format_npt = {
+	.name = "npt",
+	.encode = npt_encode,
+	.decode = npt_decode,
+	.large_2m = true,
+	.large_1g = true,
+};
+
+/*
+ * ---- Intel EPT (SDM vol. 3, 29.3.2, tables 29-1 .. 29-6). ----
+ * Bits 2:0 are read, write and execute; an entry with none of them is not
+ * present. Leaves carry the EPT memory type in bits 5:3 and ignore-PAT in
+ * bit 6; bit 7 makes a PDPTE or PDE a leaf (reserved in a PML4E, ignored in
+ * a PTE). Accessed/dirty flags (bits 8, 9) and mode-based execute (bit 10)
+ * are not enabled, so they stay 0.
+ */
+#define EPT_R (1ULL << 0)
+#define EPT_W (1ULL << 1)
+#define EPT_X (1ULL << 2)
+#define EPT_MT_SHIFT 3
+#define EPT_MT_MASK (7ULL << EPT_MT_SHIFT)
+#define EPT_IPAT (1ULL << 6)
+#define EPT_LARGE (1ULL << 7)
+#define EPT_ADDR 0x000FFFFFFFFFF000ULL
+
+/* SDM 29.3.7.1 / 11.11: the memory types an EPT leaf may name. */
+#define EPT_MT_UC 0ULL
+#define EPT_MT_WC 1ULL
+#define EPT_MT_WB 6ULL
+
+/*
+ * Every leaf is readable: a write-only leaf is an EPT misconfiguration
+ * (SDM 29.3.3.1) and execute-only needs a capability (IA32_VMX_EPT_VPID_CAP
+ * bit 0) that the other formats have no way to express. RAM is WB with
+ * ignore-PAT set, as KVM does: the host maps the same pages WB through the
+ * direct map, and a guest PAT or CR0.CD asking for UC would alias them with
+ * a different memory type (SDM 11.12.4). UC and WC leaves (devices) leave
+ * the guest's PAT in play; with UC it cannot weaken anything anyway.
+ */
+static uint64_t ept_encode(uint64_t pa, unsigned prot, unsigned level,
+			   bool leaf)
+{
+	uint64_t e = (pa & EPT_ADDR) | EPT_R;
+
+	if (!leaf) /* interior: open, the leaf decides (SDM 29.3.2) */
+		return e | EPT_W | EPT_X;
+	if (prot & PT_W)
+		e |= EPT_W;
+	if (prot & PT_X)
+		e |= EPT_X;
+	if (prot & PT_UC)
+		e |= EPT_MT_UC << EPT_MT_SHIFT;
+	else if (prot & PT_WC)
+		e |= EPT_MT_WC << EPT_MT_SHIFT;
+	else
+		e |= (EPT_MT_WB << EPT_MT_SHIFT) | EPT_IPAT;
+	if (level > 1)
+		e |= EPT_LARGE;
+	return e;
+}
+
+/* EPT has no user/supervisor distinction: every guest access is allowed,
+ * which is what PT_USER means in the other formats, so decode reports it. */
+static bool ept_decode(uint64_t e, unsigned level, uint64_t *pa,
+		       unsigned *prot, bool *leaf)
+{
+	uint64_t mt;
+
+	if (!(e & (EPT_R | EPT_W | EPT_X)))
+		return false;
+	/* Bit 7 is reserved in a PML4E: never a leaf there. */
+	*leaf = level == 1 || (level <= 3 && (e & EPT_LARGE));
+	if (!*leaf) {
+		*pa = e & EPT_ADDR;
+		*prot = PT_INTERIOR | PT_USER;
+		return true;
+	}
+	*pa = e & EPT_ADDR & ~(pt_level_size(level) - 1);
+	*prot = PT_USER;
+	if (e & EPT_R)
+		*prot |= PT_R;
+	if (e & EPT_W)
+		*prot |= PT_W;
+	if (e & EPT_X)
+		*prot |= PT_X;
+	mt = (e & EPT_MT_MASK) >> EPT_MT_SHIFT;
+	if (mt == EPT_MT_UC)
+		*prot |= PT_UC;
+	else if (mt == EPT_MT_WC)
+		*prot |= PT_WC;
+	return true;
+}
+
+/* 1 GiB leaves need IA32_VMX_EPT_VPID_CAP bit 17: see pt_format_npt. */
+const struct pt_format pt_format_ept = {
+	.name = "ept",
+	.encode = ept_encode,
+	.decode = ept_decode,
+	.large_2m = true,
+	.large_1g = true,
 };

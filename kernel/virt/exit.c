@@ -163,13 +163,12 @@ static int exit_string_io(struct vcpu *vcpu, struct vm_exit *exit,
 	struct guest_access ga;
 	struct emu_ops ops;
 	struct emu_insn insn;
-	struct emu_fault fault;
 
 	virt->get_sregs(vcpu, &s);
 	guest_access_init(&ga, vcpu, &s, &ops);
-	int err = emu_decode(&ops, r, &s, &insn, &fault);
+	int err = emu_decode(&ops, r, &s, &insn, &ga.fault);
 	if (err == EMU_FAULT) {
-		inject_fault(vcpu, &fault);
+		inject_fault(vcpu, &ga.fault);
 		return 0;
 	}
 	if (err) {
@@ -321,19 +320,19 @@ static int exit_npf(struct vcpu *vcpu, struct vm_exit *exit)
 	struct vcpu_sregs s;
 	struct guest_access ga;
 	struct emu_ops ops;
-	struct emu_fault fault;
 
 	virt->get_regs(vcpu, &r);
 	virt->get_sregs(vcpu, &s);
 	guest_access_init(&ga, vcpu, &s, &ops);
-	int st = emu_execute(&ops, &r, &s, &fault);
+	/* The callbacks and the emulator report faults in the same place. */
+	int st = emu_execute(&ops, &r, &s, &ga.fault);
 	switch (st) {
 	case EMU_OK:
 	case EMU_RETRY:
 		virt->set_regs(vcpu, &r);
 		return vm->stop_requested ? 1 : 0;
 	case EMU_FAULT:
-		inject_fault(vcpu, ga.fault.vector ? &ga.fault : &fault);
+		inject_fault(vcpu, &ga.fault);
 		return 0;
 	case EMU_UNHANDLED:
 		vm_fail(vcpu, VM_STOP_ERROR,

@@ -29,7 +29,10 @@ static int ga_write_gpa(void *ctx, uint64_t gpa, uint64_t val)
 static int ga_translate(struct guest_access *ga, uint64_t gva, unsigned access,
 			uint64_t *gpa)
 {
-	struct gwalk_ops ops = {ga_read_gpa, ga_write_gpa, ga};
+	struct gwalk_ops ops = {.read_gpa = ga_read_gpa,
+				.write_gpa = ga_write_gpa,
+				.ctx = ga,
+				.maxphyaddr = 0};
 	uint32_t pf_error = 0;
 
 	if (ga->sregs->cpl == 3)

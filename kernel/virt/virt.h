@@ -183,12 +183,16 @@ struct mmio_range {
 	void *dev;
 };
 
+/* Register [base, base+len) (kernel/virt/io.c). KEEL_EINVAL: len 0 or no fn;
+ * KEEL_ERANGE: the range wraps, or the table is full; KEEL_EEXIST: overlaps a
+ * range already registered. Before the VM's vCPUs run: dispatch is unlocked. */
 int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn,
 		    void *dev);
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len, mmio_fn fn,
 		     void *dev);
 /* Dispatch one access (used by the exit handler, and by tests). Returns 0,
- * KEEL_ENOENT when nothing is registered there, or the handler's error. */
+ * KEEL_ENOENT when no one range holds the whole access, KEEL_EINVAL for a
+ * size of 0 or above 4 (PIO) / 8 (MMIO), or the handler's error. */
 int vm_pio_dispatch(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
 		    uint32_t *val);
 int vm_mmio_dispatch(struct vcpu *vcpu, uint64_t gpa, uint8_t size, bool write,

@@ -2,7 +2,9 @@
  * test_pt.c - the page-table builder (mm/pt.c) with the x86 format, its table
  * pages taken from the real pmm over an arena: leaf size choice, unaligned
  * ranges, splitting large leaves, unmap and protect, bad input, running out of
- * memory half-way, freeing every table, and the entry encoding bit by bit.
+ * memory half-way, freeing every table, and the entry encoding bit by bit;
+ * then the NPT and EPT formats: encoding, round trips, and a map, split,
+ * protect, unmap run through each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -506,6 +508,258 @@ static void test_x86_decode_edges(void **state)
 	assert_int_equal(prot, PT_R | PT_X | PT_UC);
 }
 
+/* ---- the nested formats: NPT (APM vol. 2, 15.25.5) and EPT (SDM 29.3.2) ---- */
+
+#define EPT_RB (1ULL << 0)
+#define EPT_WB (1ULL << 1)
+#define EPT_XB (1ULL << 2)
+#define EPT_MT(t) ((uint64_t)(t) << 3)
+#define EPT_IPAT (1ULL << 6)
+#define EPT_PS (1ULL << 7)
+
+/* Every prot a caller can ask for: R plus any of W, X, USER, GLOBAL, and
+ * one of the three caching modes. */
+static unsigned prot_case(unsigned i)
+{
+	static const unsigned caches[] = { 0, PT_UC, PT_WC };
+
+	return PT_R | caches[(i >> 4) % 3] | ((i & 1) ? PT_W : 0) |
+	       ((i & 2) ? PT_X : 0) | ((i & 4) ? PT_USER : 0) |
+	       ((i & 8) ? PT_GLOBAL : 0);
+}
+#define PROT_CASES 48
+
+static void test_npt_encode_bits(void **state)
+{
+	const struct pt_format *f = &pt_format_npt;
+
+	/* U/S on every entry, G never, the rest as x86 */
+	assert_int_equal(f->encode(0x5000, PT_R, 1, true), 0x5000 | P | US | NX);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_W | PT_X | PT_GLOBAL, 1, true),
+			 0x5000 | P | RWB | US);
+	assert_int_equal(f->encode(M2, PT_R | PT_W | PT_X | PT_USER, 2, true),
+			 M2 | P | RWB | US | PS);
+	assert_int_equal(f->encode(G1, PT_R | PT_X, 3, true), G1 | P | US | PS);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_UC, 1, true),
+			 0x5000 | P | US | PCD | PWT | NX);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_WC, 1, true),
+			 0x5000 | P | US | PWT | NX);
+	for (unsigned level = 2; level <= 4; level++)
+		assert_int_equal(f->encode(0x7000, 0, level, false),
+				 0x7000 | P | RWB | US);
+	assert_int_equal(f->encode(0x000FFFFFFFFFF000ULL, PT_R | PT_X, 1, true),
+			 0x000FFFFFFFFFF000ULL | P | US);
+}
+
+static void test_npt_round_trip(void **state)
+{
+	const struct pt_format *f = &pt_format_npt;
+
+	for (unsigned level = 1; level <= 3; level++) {
+		uint64_t pa = 5ULL << (12 + 9 * (level - 1));
+
+		for (unsigned i = 0; i < PROT_CASES; i++) {
+			unsigned prot = prot_case(i), dprot = 0;
+			uint64_t e = f->encode(pa, prot, level, true), dpa = 0;
+			bool leaf = false;
+
+			assert_true(f->decode(e, level, &dpa, &dprot, &leaf));
+			assert_true(leaf);
+			assert_int_equal(dpa, pa);
+			assert_int_equal(dprot, (prot | PT_USER) & ~PT_GLOBAL);
+			assert_true(e & US);
+			assert_false(e & G);
+			assert_int_equal(!!(e & PS), level > 1);
+		}
+	}
+}
+
+static void test_ept_encode_bits(void **state)
+{
+	const struct pt_format *f = &pt_format_ept;
+	const uint64_t wb = EPT_MT(6) | EPT_IPAT;
+
+	assert_int_equal(f->encode(0x5000, PT_R, 1, true), 0x5000 | EPT_RB | wb);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_W, 1, true),
+			 0x5000 | EPT_RB | EPT_WB | wb);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_X, 1, true),
+			 0x5000 | EPT_RB | EPT_XB | wb);
+	/* U/S and G have no EPT bit */
+	assert_int_equal(f->encode(0x5000, PT_R | PT_W | PT_X | PT_USER | PT_GLOBAL,
+				   1, true),
+			 0x5000 | EPT_RB | EPT_WB | EPT_XB | wb);
+	/* no R asked: still readable (W-only is a misconfiguration) */
+	assert_int_equal(f->encode(0x5000, PT_W, 1, true),
+			 0x5000 | EPT_RB | EPT_WB | wb);
+	/* large leaves: bit 7 */
+	assert_int_equal(f->encode(M2, PT_R | PT_W | PT_X, 2, true),
+			 M2 | EPT_RB | EPT_WB | EPT_XB | EPT_PS | wb);
+	assert_int_equal(f->encode(G1, PT_R, 3, true), G1 | EPT_RB | EPT_PS | wb);
+	/* memory types: UC = 0 and WC = 1, guest PAT not ignored */
+	assert_int_equal(f->encode(0x5000, PT_R | PT_W | PT_UC, 1, true),
+			 0x5000 | EPT_RB | EPT_WB);
+	assert_int_equal(f->encode(0x5000, PT_R | PT_WC, 1, true),
+			 0x5000 | EPT_RB | EPT_MT(1));
+	assert_int_equal(f->encode(0x5000, PT_R | PT_WC | PT_UC, 1, true),
+			 0x5000 | EPT_RB); /* UC wins */
+	/* interior: R|W|X, nothing else */
+	for (unsigned level = 2; level <= 4; level++)
+		assert_int_equal(f->encode(0x7000, PT_R, level, false),
+				 0x7000 | EPT_RB | EPT_WB | EPT_XB);
+	assert_int_equal(f->encode(0x000FFFFFFFFFF000ULL, PT_R, 1, true),
+			 0x000FFFFFFFFFF000ULL | EPT_RB | wb);
+}
+
+static void test_ept_round_trip(void **state)
+{
+	const struct pt_format *f = &pt_format_ept;
+
+	for (unsigned level = 1; level <= 3; level++) {
+		uint64_t pa = 7ULL << (12 + 9 * (level - 1));
+
+		for (unsigned i = 0; i < PROT_CASES; i++) {
+			unsigned prot = prot_case(i), dprot = 0;
+			unsigned want = (prot | PT_USER) & ~PT_GLOBAL;
+			uint64_t e = f->encode(pa, prot, level, true), dpa = 0;
+			bool leaf = false;
+
+			if ((want & PT_UC) && (want & PT_WC))
+				want &= ~PT_WC;
+			assert_true(f->decode(e, level, &dpa, &dprot, &leaf));
+			assert_true(leaf);
+			assert_int_equal(dpa, pa);
+			assert_int_equal(dprot, want);
+			assert_int_equal(!!(e & EPT_PS), level > 1);
+			assert_int_equal(!!(e & EPT_IPAT),
+					 !(prot & (PT_UC | PT_WC)));
+		}
+	}
+}
+
+static void test_ept_decode_edges(void **state)
+{
+	const struct pt_format *f = &pt_format_ept;
+	uint64_t pa = 0;
+	unsigned prot = 0;
+	bool leaf = true;
+
+	/* none of R/W/X: not present, whatever else is set */
+	assert_false(f->decode(0, 1, &pa, &prot, &leaf));
+	assert_false(f->decode(0x5000 | EPT_MT(6) | EPT_IPAT | EPT_PS, 2, &pa,
+			       &prot, &leaf));
+	/* execute-only is present (a CPU with the capability makes it) */
+	assert_true(f->decode(0x5000 | EPT_XB | EPT_MT(6), 1, &pa, &prot, &leaf));
+	assert_true(leaf);
+	assert_int_equal(prot, PT_X | PT_USER);
+	/* a table pointer; bit 7 of a PML4E is reserved: still a table */
+	assert_true(f->decode(0x7000 | EPT_RB | EPT_WB | EPT_XB, 3, &pa, &prot,
+			      &leaf));
+	assert_false(leaf);
+	assert_int_equal(pa, 0x7000);
+	assert_true(f->decode(0x7000 | 7 | EPT_PS, 4, &pa, &prot, &leaf));
+	assert_false(leaf);
+	assert_int_equal(prot, PT_R | PT_W | PT_X | PT_USER);
+	/* bit 7 of a PTE is ignored: a 4 KiB leaf */
+	assert_true(f->decode(0x5000 | EPT_RB | EPT_PS, 1, &pa, &prot, &leaf));
+	assert_true(leaf);
+	assert_int_equal(pa, 0x5000);
+	/* a 2 MiB leaf: bits 20:12 are not address */
+	assert_true(f->decode(M2 | 0x1F000 | EPT_RB | EPT_PS | EPT_MT(6), 2, &pa,
+			      &prot, &leaf));
+	assert_true(leaf);
+	assert_int_equal(pa, M2);
+	/* other memory types (WT = 4, WP = 5) read back as neither UC nor WC */
+	assert_true(f->decode(0x5000 | EPT_RB | EPT_MT(4), 1, &pa, &prot, &leaf));
+	assert_int_equal(prot, PT_R | PT_USER);
+	/* accessed/dirty bits are not address or rights */
+	assert_true(f->decode(0x5000 | EPT_RB | (3ULL << 8), 1, &pa, &prot,
+			      &leaf));
+	assert_int_equal(pa, 0x5000);
+	assert_int_equal(prot, PT_R | PT_USER | PT_UC);
+}
+
+static void expect_map_in(const struct pgtable *p, uint64_t va, uint64_t pa,
+			  unsigned level, unsigned prot)
+{
+	uint64_t got_pa = 0;
+	unsigned got_prot = 0, got_level = 0;
+
+	assert_int_equal(pt_translate(p, va, &got_pa, &got_prot, &got_level), 0);
+	assert_int_equal(got_pa, pa);
+	assert_int_equal(got_level, level);
+	assert_int_equal(got_prot, prot);
+}
+
+/*
+ * A guest-physical layout through a nested format: RAM in 1 GiB, 2 MiB and
+ * 4 KiB leaves, a split, a protection change, unmaps, and every table given
+ * back. 'u' is what decode adds to every leaf (PT_USER for both formats).
+ */
+static void nested_run(const struct pt_format *f, uint64_t interior_bits)
+{
+	const unsigned rwx = PT_R | PT_W | PT_X | PT_USER;
+	uint64_t start = free_pages(), pa;
+	const uint64_t *root;
+	struct pgtable p2;
+	unsigned prot, level;
+
+	assert_int_equal(pt_init(&p2, f), 0);
+	root = phys_to_virt(p2.root);
+	/* 0..1 GiB: 2 MiB leaves (pa 2 MiB aligned only) */
+	assert_int_equal(pt_map(&p2, 0, 3 * M2, G1, rwx), 0);
+	/* 4 GiB..5 GiB: one 1 GiB leaf */
+	assert_int_equal(pt_map(&p2, 4 * G1, 2 * G1, G1, rwx), 0);
+	/* a ROM page below 4 GiB and one 4 KiB page off a 2 MiB boundary */
+	assert_int_equal(pt_map(&p2, 4 * G1 - K4, 0x9000, K4, PT_R | PT_X | PT_USER), 0);
+	assert_int_equal((root[0] & interior_bits), interior_bits);
+
+	expect_map_in(&p2, 0, 3 * M2, 2, rwx);
+	expect_map_in(&p2, G1 - 1, 3 * M2 + G1 - 1, 2, rwx);
+	expect_map_in(&p2, 4 * G1 + 0x123456, 2 * G1 + 0x123456, 3, rwx);
+	expect_map_in(&p2, 4 * G1 - 1, 0x9FFF, 1, PT_R | PT_X | PT_USER);
+	assert_int_equal(pt_translate(&p2, G1, &pa, &prot, &level), KEEL_ENOENT);
+	assert_int_equal(pt_translate(&p2, 4 * G1 - 2 * K4, &pa, &prot, &level),
+			 KEEL_ENOENT);
+	assert_int_equal(pt_translate(&p2, 5 * G1, &pa, &prot, &level), KEEL_ENOENT);
+
+	/* one page over the 1 GiB leaf: split to 2 MiB, then to 4 KiB */
+	assert_int_equal(pt_map(&p2, 4 * G1 + M2 + K4, 0xA000, K4, PT_R | PT_USER), 0);
+	expect_map_in(&p2, 4 * G1 + M2 + K4, 0xA000, 1, PT_R | PT_USER);
+	expect_map_in(&p2, 4 * G1 + M2, 2 * G1 + M2, 1, rwx);
+	expect_map_in(&p2, 4 * G1 + 2 * M2, 2 * G1 + 2 * M2, 2, rwx);
+
+	/* protect part of a 2 MiB leaf; the rest keeps its rights */
+	assert_int_equal(pt_protect(&p2, 5 * M2, 2 * K4, PT_R | PT_USER | PT_UC), 0);
+	expect_map_in(&p2, 5 * M2 + K4, 3 * M2 + 5 * M2 + K4, 1,
+		      PT_R | PT_USER | PT_UC);
+	expect_map_in(&p2, 5 * M2 + 2 * K4, 3 * M2 + 5 * M2 + 2 * K4, 1, rwx);
+
+	/* unmap a hole and whole ranges */
+	assert_int_equal(pt_unmap(&p2, 7 * M2, M2), 0);
+	assert_int_equal(pt_translate(&p2, 7 * M2 + K4, &pa, &prot, &level),
+			 KEEL_ENOENT);
+	expect_map_in(&p2, 8 * M2, 3 * M2 + 8 * M2, 2, rwx);
+	assert_int_equal(pt_unmap(&p2, 0, G1), 0);
+	assert_int_equal(pt_unmap(&p2, 4 * G1 - K4, G1 + K4), 0);
+	assert_int_equal(pt_translate(&p2, 4 * G1 + M2 + K4, &pa, &prot, &level),
+			 KEEL_ENOENT);
+	assert_int_equal(p2.table_pages, 1); /* only the root is left */
+
+	assert_int_equal(pt_map(&p2, 2 * M2, 0x1000, 3 * K4, rwx), 0);
+	pt_destroy(&p2);
+	assert_int_equal(free_pages(), start);
+}
+
+static void test_npt_map_run(void **state)
+{
+	nested_run(&pt_format_npt, P | RWB | US);
+}
+
+static void test_ept_map_run(void **state)
+{
+	nested_run(&pt_format_ept, EPT_RB | EPT_WB | EPT_XB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +779,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_x86_encode_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x86_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x86_decode_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_npt_encode_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_npt_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept_encode_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept_decode_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_npt_map_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ept_map_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

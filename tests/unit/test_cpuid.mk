@@ -1,0 +1,2 @@
+UNIT_TESTS += cpuid
+UNIT_SRCS_cpuid := kernel/virt/cpuid.c
