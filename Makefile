@@ -108,6 +108,9 @@ images: $(B)/keel-usb.img $(B)/pxe/BOOTX64.EFI $(B)/keel.iso
 
 all: $(B)/kernel.elf $(B)/BOOTX64.EFI images
 
+-include tests/guests/guests.mk
+all: $(GUEST_IMAGES)
+
 # ------------------------------------------------------------------ deps ----
 
 deps:

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "kernel/err.h"
+#include "kernel/cpu.h"
+#include "kernel/log.h"
 #include "kernel/virt/virt.h"
 
 /* A 4 KiB firmware whose reset vector spins: jmp $ at 0xFFFFFFF0. */
@@ -35,6 +37,31 @@ static int cycle_once(unsigned round, bool run)
 	return err ? err : derr;
 }
 
+static void settle_body(void *arg)
+{
+	completion_done(arg);
+}
+
+/* A finished thread's stack is freed by the next switch on its CPU: run a
+ * short thread everywhere so every CPU has switched, and the count of
+ * stacks still waiting is the same (one per CPU) at each measurement. */
+static void settle(void)
+{
+	static struct completion done[MAX_CPUS];
+
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		if (!percpu_data[c].online)
+			continue;
+		completion_init(&done[c]);
+		if (!thread_create("vmcycle-settle", c, settle_body, &done[c]))
+			completion_done(&done[c]);
+	}
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (percpu_data[c].online)
+			completion_wait(&done[c]);
+	thread_sleep_ns(10000000);
+}
+
 int virt_selftest_cycle(unsigned rounds, char *detail, size_t len)
 {
 	struct pmm_stats before, after;
@@ -46,11 +73,21 @@ int virt_selftest_cycle(unsigned rounds, char *detail, size_t len)
 		snprintf(detail, len, "no virtualization backend");
 		return KEEL_ENOTSUP;
 	}
-	/* One round first: the heap keeps a partly used slab per size class. */
+	/* A round of each kind first: the heap keeps a partly used slab per
+	 * size class, and page tables of the stack area stay once made. */
 	err = cycle_once(0, true);
+	if (!err)
+		err = cycle_once(0, false);
+	settle();
 	pmm_get_stats(&before);
-	for (unsigned i = 1; !err && i <= rounds; i++)
+	for (unsigned i = 1; !err && i <= rounds; i++) {
+		struct pmm_stats st;
 		err = cycle_once(i, i % 2 == 0);
+		pmm_get_stats(&st);
+		log_debug("vmcycle: round %u: %llu free pages", i,
+			  (unsigned long long)st.free_pages);
+	}
+	settle();
 	pmm_get_stats(&after);
 	snprintf(detail, len, "%u VMs created and destroyed (half of them run), "
 		 "free pages %llu -> %llu%s%s", rounds,

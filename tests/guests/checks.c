@@ -28,7 +28,7 @@
 #define APIC_BASE_AP 0xFEE00800ULL
 
 #define UNUSED_PORT 0x0660	   /* no device: IN gives all ones */
-#define UNUSED_PORT_IMM "$0xE2" /* the same, for the imm8 forms */
+#define UNUSED_PORT_IMM "$0xE0" /* the same, for the imm8 forms */
 
 #define FL_CF 0x001
 #define FL_PF 0x004
@@ -131,9 +131,9 @@ static unsigned check_cpuid(void)
 	cpuid(0, 0, r);
 	expect_true(&c, "leaf 0: max basic leaf >= 1", r[0] >= 1);
 	cpuid(1, 0, r);
-	expect_true(&c, "leaf 1: ECX[31] (hypervisor) is clear",
+	expect_true(&c, "leaf 1: ECX[31] (hypervisor) set",
 		    r[2] & (1u << 31));
-	expect_true(&c, "leaf 1: ECX[5] (VMX) is set", !(r[2] & (1u << 5)));
+	expect_true(&c, "leaf 1: ECX[5] (VMX) clear", !(r[2] & (1u << 5)));
 	expect_eq(&c, "leaf 1: EBX[31:24] (APIC id) of vCPU 0", r[1] >> 24, 0);
 
 	cpuid(0x40000000, 0, r);
@@ -155,7 +155,7 @@ static unsigned check_cpuid(void)
 	expect_true(&c, "leaf 0x80000000: max extended leaf >= 0x80000001",
 		    maxext >= 0x80000001 && maxext <= 0x800000FF);
 	cpuid(0x80000001, 0, r);
-	expect_true(&c, "leaf 0x80000001: ECX[2] (SVM) is set", !(r[2] & 4));
+	expect_true(&c, "leaf 0x80000001: ECX[2] (SVM) clear", !(r[2] & 4));
 	if (maxext >= 0x8000000A) {
 		cpuid(0x8000000A, 0, r);
 		if (r[0] | r[1] | r[2] | r[3])
@@ -429,7 +429,7 @@ static unsigned check_msr_emulated(void)
 	check_begin(&c, "msr-emulated");
 	expect_eq(&c, "IA32_APIC_BASE on vCPU 0", rdmsr(MSR_APIC_BASE),
 		  APIC_BASE_BSP);
-	expect_true(&c, "IA32_MISC_ENABLE bit 0 (fast strings) is clear",
+	expect_true(&c, "IA32_MISC_ENABLE bit 0 (fast strings) set",
 		    rdmsr(MSR_MISC_ENABLE) & 1);
 
 	t0 = rdtsc();
@@ -746,7 +746,7 @@ static void mmio_mov(struct check *c)
 	asm volatile("movw $0x1234, (%0)" : : "r"(scr(0x42)) : "memory");
 	asm volatile("movl $0x89ABCDEF, (%0)" : : "r"(scr(0x44)) : "memory");
 	expect_eq(c, "mov imm8/imm16/imm32 to m (C6, 66 C7, C7)", r64(0x40),
-		  0x89ABCDEF12341165ULL - 0x1165 + 0x115A);
+		  0x89ABCDEF1234115AULL);
 	asm volatile("movq $-2, (%0)" : : "r"(scr(0x48)) : "memory");
 	expect_eq(c, "mov imm32 to m64, sign-extended (48 C7)", r64(0x48),
 		  0xFFFFFFFFFFFFFFFEULL);
@@ -894,8 +894,7 @@ static void mmio_strings(struct check *c)
 	asm volatile("stosq" : "+D"(di) : "a"(0x0123456789ABCDEFULL)
 		     : "memory");
 	expect_eq(c, "stosb/w/l/q: RDI", di, scr(0x1F0 + 15));
-	expect_eq(c, "stosb/w/l (no rep)", r64(0x1F0), 0xEF5E5E5E5E4D4D3CULL -
-		  0xEF00000000000000ULL + (r64(0x1F0) & 0xFF00000000000000ULL));
+	expect_eq(c, "stosb/w/l (no rep)", r64(0x1F0), 0xEF5E5E5E5E4D4D3CULL);
 	expect_eq(c, "stosq (no rep)", r64(0x1F7), 0x0123456789ABCDEFULL);
 
 	w8(0x1FF, 0x11);
@@ -1127,11 +1126,11 @@ static void timer_isr(struct trap_frame *f)
 	/* No EOI: there is no local APIC model yet. */
 }
 
-static unsigned check_hlt_timer(void)
+static __attribute__((unused)) unsigned check_hlt_timer(void)
 {
 	struct check c;
 	unsigned before;
-	uint64_t t0, t1, spent;
+	uint64_t t0, t1, spent = 0;
 
 	check_begin(&c, "hlt-timer");
 	trap_set(TIMER_VECTOR, timer_isr);
@@ -1286,6 +1285,7 @@ void guest_main(void *start_info)
 		 start_info ? "firmware" : "64-bit", guest_cpu_index());
 #ifdef GUEST_BARE
 	bare_start_aps();
+	w64(0xFF8, ((uint64_t)SCRATCH_MAGIC_HI << 32) | SCRATCH_MAGIC_LO);
 #endif
 	paging_init();
 	failures += check_cpuid();
@@ -1297,7 +1297,9 @@ void guest_main(void *start_info)
 	failures += check_mmio();
 	if (start_info)
 		failures += check_modes(start_info);
-#ifndef GUEST_BARE
+#ifdef GUEST_BARE
+	check_skip("hlt-timer", "no test device timer on plain QEMU");
+#else
 	failures += check_hlt_timer();
 #endif
 	failures += check_smp(start_info != NULL);

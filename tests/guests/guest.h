@@ -115,7 +115,8 @@ struct check {
 void check_begin(struct check *c, const char *name);
 void check_fail(struct check *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* got != want fails with "<what>: got <got>, want <want>". */
+/* got != want fails with "<what>: got <got>, want <want>"; !ok fails with
+ * "expected <what>" (so say what should hold). */
 bool expect_eq(struct check *c, const char *what, uint64_t got, uint64_t want);
 bool expect_true(struct check *c, const char *what, bool ok);
 /* Print and report the check; returns 1 when it failed, else 0. */

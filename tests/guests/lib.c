@@ -295,7 +295,7 @@ bool expect_eq(struct check *c, const char *what, uint64_t got, uint64_t want)
 bool expect_true(struct check *c, const char *what, bool ok)
 {
 	if (!ok)
-		check_fail(c, "%s", what);
+		check_fail(c, "expected %s", what);
 	return ok;
 }
 
@@ -417,4 +417,12 @@ void timer_arm_us(uint32_t us)
 void timer_set_vector(uint8_t vector)
 {
 	outb(TESTDEV_VECTOR, vector);
+}
+
+/* Images without SMP work keep their other vCPUs out of the way (spinning,
+ * not halted: see guest_ap_main in checks.c). */
+__attribute__((weak)) void guest_ap_main(unsigned index, void *start_info)
+{
+	for (;;)
+		cpu_relax();
 }

@@ -15,6 +15,14 @@
 
 	.section .stub, "ax"
 	.code16
+	/* First byte of the last page, 0xFF000 through the low alias: where
+	 * a start-up IPI with vector 0xFF sends a CPU (CS = 0xFF00, IP = 0).
+	 * Keel starts every vCPU at the reset vector instead; plain QEMU
+	 * (checks-bare) and a later local APIC model use this. */
+	.globl stub_sipi
+stub_sipi:
+	ljmp $0xF000, $ROM16(stub_real)
+
 	.globl stub_real
 stub_real:
 	cli
