@@ -59,11 +59,6 @@ void vcpu_dump(struct vcpu *vcpu)
 
 /* ------------------------------------------------------------ helpers -- */
 
-static bool long_mode64(const struct vcpu_sregs *s)
-{
-	return (s->efer & (1ULL << 10)) && (s->cs.attr & SEG_ATTR_L);
-}
-
 /* Skip the exiting instruction: the hardware's length when it gave one,
  * else decode it (SVM without NRIP save). */
 static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
@@ -86,10 +81,13 @@ static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
 				(unsigned long long)r->rip);
 			return -1;
 		}
-		if (!long_mode64(&s))
-			r->rip = (uint32_t)(r->rip + len);
-		else
-			r->rip += len;
+		/* IP, EIP or RIP, as the code size says (SDM vol.1 3.6). */
+		unsigned mode = emu_code_size(r, &s);
+		r->rip += len;
+		if (mode == 2)
+			r->rip &= 0xFFFF;
+		else if (mode == 4)
+			r->rip &= 0xFFFFFFFF;
 		return 0;
 	}
 	r->rip += len;
@@ -183,24 +181,15 @@ static int exit_string_io(struct vcpu *vcpu, struct vm_exit *exit,
 	uint8_t size = exit->io.size;
 	int64_t step = (r->rflags & (1ULL << 10)) ? -(int64_t)size : size;
 	/* OUTS reads DS:rSI (segment override allowed), INS writes ES:rDI. */
-	const struct vcpu_segment *seg = &s.es;
-	if (!in) {
-		const struct vcpu_segment *segs[] = {&s.es, &s.cs, &s.ss,
-						     &s.ds, &s.fs, &s.gs};
-		seg = insn.seg >= 0 && insn.seg < 6 ? segs[insn.seg] : &s.ds;
-	}
-	bool lm = long_mode64(&s);
+	int seg = in ? EMU_SEG_ES : insn.seg >= 0 ? insn.seg : EMU_SEG_DS;
+	unsigned mode = emu_code_size(r, &s);
 	uint64_t done = 0;
 
 	while (done < count && done < STRING_IO_MAX) {
 		uint64_t *idx = in ? &r->rdi : &r->rsi;
-		uint64_t off = *idx & amask;
-		uint64_t base = (lm && seg != &s.fs && seg != &s.gs) ? 0 : seg->base;
-		uint64_t gva = base + off;
+		uint64_t gva = emu_linear(&s, mode, seg, *idx & amask);
 		uint32_t val = 0;
 
-		if (!lm)
-			gva &= 0xFFFFFFFFULL;
 		if (in) {
 			if (pio(vcpu, exit->io.port, size, true, &val))
 				return 1;
@@ -227,8 +216,11 @@ static int exit_string_io(struct vcpu *vcpu, struct vm_exit *exit,
 		if (insn.rep)
 			r->rcx = (r->rcx & ~amask) | ((r->rcx - 1) & amask);
 	}
-	if (done == count)
-		r->rip = lm ? r->rip + insn.len : (uint32_t)(r->rip + insn.len);
+	if (done == count) {
+		r->rip += insn.len;
+		if (mode != 8)
+			r->rip &= mode == 2 ? 0xFFFF : 0xFFFFFFFF;
+	}
 	virt->set_regs(vcpu, r);
 	return 0;
 }

@@ -58,10 +58,13 @@ static volatile uint32_t bsp_done;
 /* The scratch device: at SCRATCH_BASE, or in RAM for the bare variant (the
  * oracle and read-back parts of the mmio check still mean something). */
 #ifdef GUEST_BARE
-static uint8_t bare_scratch[SCRATCH_SIZE] __attribute__((aligned(4096)));
+static uint8_t bare_scratch[SCRATCH_SIZE]
+	__attribute__((aligned(4096), used));
 #define SCR bare_scratch
+#define SCR_ASM "bare_scratch" /* for absolute addresses in asm text */
 #else
 #define SCR SCRATCH_BASE
+#define SCR_ASM "0xFEB00000"
 #endif
 #define SCR_ADDR ((uintptr_t)(SCR))
 
@@ -247,10 +250,10 @@ static unsigned check_io_emulated(void)
 		  0xA0B0C0D0);
 	expect_eq(&c, "rep outsl: RSI", si, (uint64_t)dwords + 8);
 
-	si = (uint64_t)msg + 4;
+	si = (uint64_t)msg + 5;
 	asm volatile("outsb" : "+S"(si) : "d"(TESTDEV_ECHO) : "memory");
 	expect_eq(&c, "outsb (no rep): byte", inb(TESTDEV_ECHO), 'e');
-	expect_eq(&c, "outsb (no rep): RSI", si, (uint64_t)msg + 5);
+	expect_eq(&c, "outsb (no rep): RSI", si, (uint64_t)msg + 6);
 
 	/* DF=1: elements go from high to low addresses. */
 	si = (uint64_t)msg + 2;
@@ -799,26 +802,22 @@ static void mmio_mov(struct check *c)
 	/* moffs (A0-A3) with a 64-bit absolute address. */
 	w64(0x70, 0x8877665544332211ULL);
 	v = ~0ULL;
-	asm volatile("movabs %c1, %%al" : "+a"(v) : "i"(SCR + 0x70));
+	asm volatile("movabs " SCR_ASM "+0x70, %%al" : "+a"(v));
 	expect_eq(c, "movabs moffs to AL (A0)", v, 0xFFFFFFFFFFFFFF11ULL);
 	v = ~0ULL;
-	asm volatile("movabs %c1, %%ax" : "+a"(v) : "i"(SCR + 0x70));
+	asm volatile("movabs " SCR_ASM "+0x70, %%ax" : "+a"(v));
 	expect_eq(c, "movabs moffs to AX (66 A1)", v, 0xFFFFFFFFFFFF2211ULL);
 	v = ~0ULL;
-	asm volatile("movabs %c1, %%eax" : "+a"(v) : "i"(SCR + 0x70));
+	asm volatile("movabs " SCR_ASM "+0x70, %%eax" : "+a"(v));
 	expect_eq(c, "movabs moffs to EAX (A1)", v, 0x44332211);
-	asm volatile("movabs %c1, %%rax" : "=a"(v) : "i"(SCR + 0x70));
+	asm volatile("movabs " SCR_ASM "+0x70, %%rax" : "=a"(v));
 	expect_eq(c, "movabs moffs to RAX (48 A1)", v, 0x8877665544332211ULL);
-	asm volatile("movabs %%al, %c1" : : "a"(0xEE), "i"(SCR + 0x78)
-		     : "memory");
-	asm volatile("movabs %%ax, %c1" : : "a"(0xDDCC), "i"(SCR + 0x79)
-		     : "memory");
-	asm volatile("movabs %%eax, %c1" : : "a"(0x99AABB), "i"(SCR + 0x7B)
-		     : "memory");
+	asm volatile("movabs %%al, " SCR_ASM "+0x78" : : "a"(0xEE) : "memory");
+	asm volatile("movabs %%ax, " SCR_ASM "+0x79" : : "a"(0xDDCC) : "memory");
+	asm volatile("movabs %%eax, " SCR_ASM "+0x7B" : : "a"(0x99AABB) : "memory");
 	expect_eq(c, "movabs AL/AX/EAX to moffs (A2, 66 A3, A3)", r64(0x78),
 		  0x0099AABBDDCCEEULL);
-	asm volatile("movabs %%rax, %c1" : : "a"(0x0123456789ABCDEFULL),
-		     "i"(SCR + 0x80) : "memory");
+	asm volatile("movabs %%rax, " SCR_ASM "+0x80" : : "a"(0x0123456789ABCDEFULL) : "memory");
 	expect_eq(c, "movabs RAX to moffs (48 A3)", r64(0x80),
 		  0x0123456789ABCDEFULL);
 
