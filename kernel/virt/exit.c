@@ -59,38 +59,80 @@ void vcpu_dump(struct vcpu *vcpu)
 
 /* ------------------------------------------------------------ helpers -- */
 
+/* The length of the instruction at RIP from the per-vCPU cache, or 0. The
+ * exit already told what the instruction is; the cache only saves the walk
+ * and the decode, and is trusted while the bytes it decoded are unchanged at
+ * the host address they came from. */
+static unsigned insn_cache_lookup(struct vcpu *vcpu, const struct vcpu_regs *r,
+				  const struct vcpu_sregs *s, unsigned *mode)
+{
+	typeof(vcpu->insn_cache) *c = &vcpu->insn_cache;
+
+	if (!c->len || c->rip != r->rip || c->cr3 != s->cr3 ||
+	    memcmp(phys_to_virt(c->hpa), c->bytes, c->len))
+		return 0;
+	*mode = c->mode;
+	return c->len;
+}
+
+static void insn_cache_fill(struct vcpu *vcpu, const struct vcpu_regs *r,
+			    struct vcpu_sregs *s, unsigned len,
+			    unsigned mode)
+{
+	typeof(vcpu->insn_cache) *c = &vcpu->insn_cache;
+	uint64_t gva = emu_linear(s, mode, EMU_SEG_CS, r->rip), gpa, hpa;
+	c->len = 0;
+	/* Only an instruction that lies in one guest page, in RAM or ROM. */
+	if ((gva & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return;
+	if (guest_linear_to_gpa(vcpu, s, gva, &gpa))
+		return;
+	hpa = gmem_translate(vcpu->vm, gpa, NULL);
+	if (!hpa)
+		return;
+	c->rip = r->rip;
+	c->cr3 = s->cr3;
+	c->hpa = hpa;
+	c->mode = (uint8_t)mode;
+	memcpy(c->bytes, phys_to_virt(hpa), len);
+	c->len = (uint8_t)len;
+}
+
 /* Skip the exiting instruction: the hardware's length when it gave one,
  * else decode it (SVM without NRIP save). */
 static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
 		     struct vcpu_regs *r)
 {
-	unsigned len = exit->insn_len;
+	unsigned len = exit->insn_len, mode = 8;
 
 	if (!len) {
 		struct vcpu_sregs s;
-		struct guest_access ga;
-		struct emu_ops ops;
 
 		virt->get_sregs(vcpu, &s);
-		guest_access_init(&ga, vcpu, &s, &ops);
-		len = emu_insn_len(&ops, r, &s);
+		len = insn_cache_lookup(vcpu, r, &s, &mode);
 		if (!len) {
-			vm_fail(vcpu, VM_STOP_ERROR,
-				"cannot decode the %s instruction at rip %#llx",
-				exit_names[exit->reason],
-				(unsigned long long)r->rip);
-			return -1;
+			struct guest_access ga;
+			struct emu_ops ops;
+
+			guest_access_init(&ga, vcpu, &s, &ops);
+			len = emu_insn_len(&ops, r, &s);
+			if (!len) {
+				vm_fail(vcpu, VM_STOP_ERROR,
+					"cannot decode the %s instruction at rip %#llx",
+					exit_names[exit->reason],
+					(unsigned long long)r->rip);
+				return -1;
+			}
+			mode = emu_code_size(r, &s);
+			insn_cache_fill(vcpu, r, &s, len, mode);
 		}
-		/* IP, EIP or RIP, as the code size says (SDM vol.1 3.6). */
-		unsigned mode = emu_code_size(r, &s);
-		r->rip += len;
-		if (mode == 2)
-			r->rip &= 0xFFFF;
-		else if (mode == 4)
-			r->rip &= 0xFFFFFFFF;
-		return 0;
 	}
+	/* IP, EIP or RIP, as the code size says (SDM vol.1 3.6). */
 	r->rip += len;
+	if (mode == 2)
+		r->rip &= 0xFFFF;
+	else if (mode == 4)
+		r->rip &= 0xFFFFFFFF;
 	return 0;
 }
 

@@ -150,3 +150,13 @@ void guest_access_init(struct guest_access *ga, struct vcpu *vcpu,
 	ops->write = ga_write;
 	ops->ctx = ga;
 }
+
+int guest_linear_to_gpa(struct vcpu *vcpu, struct vcpu_sregs *sregs,
+			uint64_t gva, uint64_t *gpa)
+{
+	struct guest_access ga;
+	struct emu_ops ops;
+
+	guest_access_init(&ga, vcpu, sregs, &ops);
+	return ga_translate(&ga, gva, GWALK_FETCH, gpa);
+}

@@ -301,6 +301,14 @@ struct vcpu {
 	uint64_t halt_wake_ns; /* test timer deadline while halted, 0: none */
 	uint64_t exits[EXIT_REASON_COUNT];
 	uint64_t exits_total;
+	/* The last instruction whose length had to be decoded (no NRIP save):
+	 * a loop of CPUID or VMMCALL exits hits the same RIP again and again.
+	 * Valid while the bytes at its host address are still the same. */
+	struct {
+		uint64_t rip, cr3, hpa;
+		uint8_t len, mode;
+		uint8_t bytes[15];
+	} insn_cache;
 };
 
 struct vm {

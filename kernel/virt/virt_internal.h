@@ -63,6 +63,9 @@ struct guest_access {
 };
 void guest_access_init(struct guest_access *ga, struct vcpu *vcpu,
 		       struct vcpu_sregs *sregs, struct emu_ops *ops);
+/* Guest-physical address of an instruction fetch at gva (0), or not. */
+int guest_linear_to_gpa(struct vcpu *vcpu, struct vcpu_sregs *sregs,
+			uint64_t gva, uint64_t *gpa);
 /* Read or write guest memory at a linear address (string I/O). */
 int guest_linear_rw(struct guest_access *ga, uint64_t gva, void *buf,
 		    unsigned len, bool write);

@@ -21,6 +21,16 @@ static bool cpu_is_amd(void)
 	       (r[1] == 0x6F677948 && r[3] == 0x6E65476E);   /* HygonGenuine */
 }
 
+static void hypercall(bool amd)
+{
+	uint64_t rax = 0;
+
+	if (amd)
+		asm volatile("vmmcall" : "+a"(rax) : : "memory");
+	else
+		asm volatile("vmcall" : "+a"(rax) : : "memory");
+}
+
 static void marker(uint32_t k)
 {
 	outl(TESTDEV_BENCH, k);
@@ -44,20 +54,14 @@ static void run(uint32_t k, const char *name, unsigned kind, bool amd)
 		case 2:
 			*(volatile uint32_t *)SCRATCH_BASE = i;
 			break;
-		default: {
-			uint64_t rax = 0;
-
-			if (amd)
-				asm volatile("vmmcall" : "+a"(rax) : : "memory");
-			else
-				asm volatile("vmcall" : "+a"(rax) : : "memory");
-		}
+		default:
+			hypercall(amd);
 		}
 	}
 	marker(k + 1);
 	t1 = rdtsc();
-	gprintln("bench: %s markers %u-%u iterations %u tsc %lu", name, k, k + 1,
-		 BENCH_ITERS, t1 - t0);
+	gprintln("bench: %s markers %u-%u iterations %u tsc %lu", name, k,
+		 k + 1, BENCH_ITERS, t1 - t0);
 }
 
 void guest_main(void *start_info)

@@ -239,7 +239,8 @@ static unsigned check_io_emulated(void)
 	cx = 3;
 	asm volatile("rep outsw" : "+S"(si), "+c"(cx) : "d"(TESTDEV_ECHO)
 		     : "memory");
-	expect_eq(&c, "rep outsw: last word in echo", inw(TESTDEV_ECHO), 0x3333);
+	expect_eq(&c, "rep outsw: last word in echo", inw(TESTDEV_ECHO),
+		  0x3333);
 	expect_eq(&c, "rep outsw: RSI", si, (uint64_t)words + 6);
 
 	si = (uint64_t)dwords;
@@ -289,8 +290,8 @@ static unsigned check_io_emulated(void)
 	asm volatile("rep insl" : "+D"(di), "+c"(cx) : "d"(TESTDEV_ECHO)
 		     : "memory");
 	expect_true(&c, "rep insl: 4 dwords filled, neighbours untouched",
-		    !lbuf[0] && lbuf[1] == 0xCAFEBABE && lbuf[4] == 0xCAFEBABE &&
-		    !lbuf[5]);
+		    !lbuf[0] && lbuf[1] == 0xCAFEBABE &&
+		    lbuf[4] == 0xCAFEBABE && !lbuf[5]);
 	expect_eq(&c, "rep insl: RDI", di, (uint64_t)lbuf + 20);
 
 	memset(wbuf, 0, sizeof(wbuf));
@@ -521,7 +522,8 @@ static unsigned check_msr_denied(void)
 				   gp_error, at);
 	}
 	trap_set(13, NULL);
-	expect_eq(&c, "#GP count", gp_count, 2 * sizeof(msrs) / sizeof(msrs[0]));
+	expect_eq(&c, "#GP count", gp_count,
+		  2 * sizeof(msrs) / sizeof(msrs[0]));
 	return check_end(&c);
 }
 
@@ -674,11 +676,13 @@ static const struct alu_case alu_cases[] = {
 
 #define ALU_AREA 0x600 /* 8 bytes per case from here */
 
-static uint64_t alu_ram[sizeof(alu_cases) / sizeof(alu_cases[0])];
+#define ALU_COUNT (sizeof(alu_cases) / sizeof(alu_cases[0]))
+
+static uint64_t alu_ram[ALU_COUNT];
 
 static void mmio_alu(struct check *c)
 {
-	for (unsigned i = 0; i < sizeof(alu_cases) / sizeof(alu_cases[0]); i++) {
+	for (unsigned i = 0; i < ALU_COUNT; i++) {
 		const struct alu_case *a = &alu_cases[i];
 		unsigned off = ALU_AREA + 8 * i;
 		uint64_t reg_ram = a->reg, reg_mmio = a->reg, fl_ram, fl_mmio;
@@ -812,12 +816,16 @@ static void mmio_mov(struct check *c)
 	expect_eq(c, "movabs moffs to EAX (A1)", v, 0x44332211);
 	asm volatile("movabs " SCR_ASM "+0x70, %%rax" : "=a"(v));
 	expect_eq(c, "movabs moffs to RAX (48 A1)", v, 0x8877665544332211ULL);
-	asm volatile("movabs %%al, " SCR_ASM "+0x78" : : "a"(0xEE) : "memory");
-	asm volatile("movabs %%ax, " SCR_ASM "+0x79" : : "a"(0xDDCC) : "memory");
-	asm volatile("movabs %%eax, " SCR_ASM "+0x7B" : : "a"(0x99AABB) : "memory");
+	asm volatile("movabs %%al, " SCR_ASM "+0x78" : : "a"(0xEE)
+		     : "memory");
+	asm volatile("movabs %%ax, " SCR_ASM "+0x79" : : "a"(0xDDCC)
+		     : "memory");
+	asm volatile("movabs %%eax, " SCR_ASM "+0x7B" : : "a"(0x99AABB)
+		     : "memory");
 	expect_eq(c, "movabs AL/AX/EAX to moffs (A2, 66 A3, A3)", r64(0x78),
 		  0x0099AABBDDCCEEULL);
-	asm volatile("movabs %%rax, " SCR_ASM "+0x80" : : "a"(0x0123456789ABCDEFULL) : "memory");
+	asm volatile("movabs %%rax, " SCR_ASM "+0x80"
+		     : : "a"(0x0123456789ABCDEFULL) : "memory");
 	expect_eq(c, "movabs RAX to moffs (48 A3)", r64(0x80),
 		  0x0123456789ABCDEFULL);
 
@@ -939,7 +947,8 @@ static void mmio_strings(struct check *c)
 	di = scr(0x400);
 	cx = sizeof(ram);
 	asm volatile("rep movsb" : "+S"(si), "+D"(di), "+c"(cx) : : "memory");
-	expect_eq(c, "rep movsb RAM->MMIO: RSI", si, (uint64_t)ram + sizeof(ram));
+	expect_eq(c, "rep movsb RAM->MMIO: RSI", si,
+		  (uint64_t)ram + sizeof(ram));
 	expect_eq(c, "rep movsb RAM->MMIO: RDI", di, scr(0x400 + sizeof(ram)));
 	for (unsigned i = 0; i < sizeof(ram); i++)
 		if (r8(0x400 + i) != ram[i]) {
@@ -998,7 +1007,7 @@ static void paging_init(void)
 	for (unsigned i = 0; i < 4; i++) {
 		pt_pdpt[i] = (uint64_t)pt_pd[i] | 3;
 		for (unsigned j = 0; j < 512; j++)
-			pt_pd[i][j] = ((uint64_t)i << 30) | ((uint64_t)j << 21) |
+			pt_pd[i][j] = (uint64_t)i << 30 | (uint64_t)j << 21 |
 				      0x83; /* P | RW | PS */
 	}
 	pt_pdpt[4] = (uint64_t)pt_pd[4] | 3;
@@ -1079,8 +1088,8 @@ static unsigned check_modes(const uint8_t *rec)
 
 	expect_eq(&c, "real mode: CR0 at reset", rec32(rec, REC_RM_CR0),
 		  CR0_CD | CR0_NW | CR0_ET);
-	expect_eq(&c, "real mode: CS at the reset vector", rec32(rec, REC_RM_CS),
-		  0xF000);
+	expect_eq(&c, "real mode: CS at the reset vector",
+		  rec32(rec, REC_RM_CS), 0xF000);
 	expect_eq(&c, "real mode: EFER at reset (no SVME)",
 		  rec64(rec, REC_RM_EFER), 0);
 #ifndef GUEST_BARE
@@ -1096,7 +1105,8 @@ static unsigned check_modes(const uint8_t *rec)
 		  rec32(rec, REC_PM_CS_AR) & 0x00F0FF00, 0x00C09B00);
 #ifndef GUEST_BARE
 	expect_eq(&c, "protected mode: MMIO round trip",
-		  rec32(rec, REC_PM_MMIO), (uint32_t)(uintptr_t)rec ^ 0x5A5A0000);
+		  rec32(rec, REC_PM_MMIO),
+		  (uint32_t)(uintptr_t)rec ^ 0x5A5A0000);
 #endif
 
 	v = rec64(rec, REC_LM_CR0);
@@ -1207,39 +1217,63 @@ void guest_ap_main(unsigned index, void *start_info)
 		asm volatile("cli; hlt");
 }
 
+/* How many vCPUs the VM has, as CPUID describes the topology (Intel SDM
+ * vol. 2A, CPUID leaf 0xB: level type 2, "core", counts the logical
+ * processors; else leaf 1 EBX[23:16] when EDX.HTT is set; else 1). */
+static unsigned cpuid_cpu_count(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	if (r[0] >= 0xB) {
+		for (uint32_t level = 0; level < 8; level++) {
+			cpuid(0xB, level, r);
+			if (!((r[2] >> 8) & 0xFF))
+				break;
+			if (((r[2] >> 8) & 0xFF) == 2 && (r[1] & 0xFFFF))
+				return r[1] & 0xFFFF;
+		}
+	}
+	cpuid(1, 0, r);
+	if ((r[3] & (1u << 28)) && ((r[1] >> 16) & 0xFF))
+		return (r[1] >> 16) & 0xFF;
+	return 1;
+}
+
 static unsigned check_smp(bool firmware)
 {
 	struct check c;
-	uint32_t want = inl(TESTDEV_RESULT); /* vCPU count, if Keel says */
-	bool known = want >= 1 && want <= GUEST_MAX_CPUS;
+	unsigned want = cpuid_cpu_count(), up;
 	uint64_t t0 = rdtsc();
-	unsigned up;
 
-	/* The APs started with vCPU 0 and had all the checks' time to report;
-	 * give late ones (host CPUs shared by several VMs) a while more. */
-	while (rdtsc() - t0 < tsc_budget_ms(known ? 5000 : 300)) {
-		if (known && aps_up >= want - 1)
-			break;
-		cpu_relax();
-	}
-	up = __atomic_load_n(&aps_up, __ATOMIC_ACQUIRE);
-	if (!up && (!known || want == 1)) {
+	if (want <= 1) {
 		check_skip("smp-ap", "1 vCPU");
 		return 0;
 	}
 	check_begin(&c, "smp-ap");
-	gprintln("smp-ap: %u AP(s) reported in%s", up,
-		 known ? "" : " (vCPU count not given by the test device)");
-	if (known)
-		expect_eq(&c, "APs reported in", up, want - 1);
+	if (want > GUEST_MAX_CPUS) {
+		check_fail(&c, "%u vCPUs, this guest handles %u", want,
+			   GUEST_MAX_CPUS);
+		want = GUEST_MAX_CPUS;
+	}
+	/* The APs started with vCPU 0, but their host CPUs may be busy with
+	 * other VMs (or Keel's bring-up): wait for them, boundedly. */
+	while (__atomic_load_n(&aps_up, __ATOMIC_ACQUIRE) < want - 1 &&
+	       rdtsc() - t0 < tsc_budget_ms(10000))
+		cpu_relax();
+	up = __atomic_load_n(&aps_up, __ATOMIC_ACQUIRE);
+	gprintln("smp-ap: %u of %u AP(s) reported in", up, want - 1);
 	for (unsigned i = 1; i < GUEST_MAX_CPUS; i++) {
 		struct ap_report *r = &ap_reports[i];
 
 		if (!__atomic_load_n(&r->seen, __ATOMIC_ACQUIRE)) {
-			if (known && i < want)
+			if (i < want)
 				check_fail(&c, "AP %u did not report in", i);
 			continue;
 		}
+		if (i >= want)
+			check_fail(&c, "AP %u reported in, CPUID says %u vCPUs", i,
+				   want);
 		if (r->cpuid_index != i)
 			check_fail(&c, "AP %u: CPUID index %u", i, r->cpuid_index);
 		if (r->apic_base != APIC_BASE_AP)

@@ -50,7 +50,7 @@
 
 /* Devices (tests/guests/README.md, "The platform"). */
 #define COM1 0x3F8
-#define TESTDEV_RESULT 0xA00 /* OUT: one check, 0 pass; IN: vCPU count (maybe) */
+#define TESTDEV_RESULT 0xA00 /* OUT: one check's result, 0 = pass */
 #define TESTDEV_END 0xA01    /* OUT8: end the VM with this status */
 #define TESTDEV_TIMER 0xA04  /* OUT32: one-shot timer, microseconds */
 #define TESTDEV_VECTOR 0xA08 /* OUT8: the timer's vector (default 0x40) */

@@ -69,8 +69,9 @@ isr_stubs:
 	vec = 0
 	.rept 256
 	.balign 16
-	.if vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
-	.else
+	errcode = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17
+	errcode = errcode || vec == 21 || vec == 29 || vec == 30
+	.if !errcode
 	pushq $0
 	.endif
 	pushq $vec
