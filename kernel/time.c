@@ -6,6 +6,7 @@
  * parameters, which one writer (the BSP) publishes through a seqcount latch:
  * readers never wait, so klog's time stamps work in NMI handlers too.
  */
+#include "kernel/compiler.h"
 #include "kernel/time.h"
 
 #include <stddef.h>
@@ -228,7 +229,7 @@ uint64_t time_tsc_hz(void)
 	return c.hz;
 }
 
-uint64_t time_ns(void)
+__hot uint64_t time_ns(void)
 {
 	struct time_clock c;
 

@@ -6,10 +6,11 @@
  */
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/err.h"
 #include "kernel/vdev/vdev.h"
 
-int testdev_mmio(struct testdev *t, uint64_t off, uint8_t size, bool write,
+__hot int testdev_mmio(struct testdev *t, uint64_t off, uint8_t size, bool write,
 		 uint64_t *val)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8)

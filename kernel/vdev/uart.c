@@ -6,13 +6,14 @@
  */
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/vdev/vdev.h"
 
 #define UART_LSR_THRE 0x20
 #define UART_LSR_TEMT 0x40
 
 /* Returns the byte to print for a THR write, else -1. */
-int uart_io(struct uart16550 *u, uint16_t reg, bool in, uint8_t *val)
+__hot int uart_io(struct uart16550 *u, uint16_t reg, bool in, uint8_t *val)
 {
 	bool dlab = u->lcr & 0x80;
 

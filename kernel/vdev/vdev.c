@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/err.h"
 #include "kernel/log.h"
 #include "kernel/time.h"
@@ -18,12 +19,12 @@ struct vdev_state {
 	uint16_t debug_exit;
 };
 
-static struct vdev_state *vdev_of(struct vm *vm)
+__hot static struct vdev_state *vdev_of(struct vm *vm)
 {
 	return vm->devices;
 }
 
-static int uart_pio(struct vcpu *vcpu, void *dev, uint16_t port, uint8_t size,
+__hot static int uart_pio(struct vcpu *vcpu, void *dev, uint16_t port, uint8_t size,
 		    bool in, uint32_t *val)
 {
 	struct vdev_state *s = dev;
@@ -53,7 +54,7 @@ static void bench_mark(struct vcpu *vcpu, struct testdev *t, uint32_t marker)
 	t->bench_count++;
 }
 
-static int test_pio(struct vcpu *vcpu, void *dev, uint16_t port, uint8_t size,
+__hot static int test_pio(struct vcpu *vcpu, void *dev, uint16_t port, uint8_t size,
 		    bool in, uint32_t *val)
 {
 	struct vdev_state *s = dev;
@@ -104,7 +105,7 @@ static int test_pio(struct vcpu *vcpu, void *dev, uint16_t port, uint8_t size,
 	return 0;
 }
 
-static int scratch_mmio(struct vcpu *vcpu, void *dev, uint64_t off,
+__hot static int scratch_mmio(struct vcpu *vcpu, void *dev, uint64_t off,
 			uint8_t size, bool write, uint64_t *val)
 {
 	struct vdev_state *s = dev;
@@ -163,7 +164,7 @@ void vdev_destroy(struct vm *vm)
 	vm->devices = NULL;
 }
 
-uint64_t vdev_timer_poll(struct vcpu *vcpu, uint64_t now)
+__hot uint64_t vdev_timer_poll(struct vcpu *vcpu, uint64_t now)
 {
 	struct vdev_state *s = vdev_of(vcpu->vm);
 

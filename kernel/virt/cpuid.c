@@ -11,6 +11,7 @@
  * model Keel does not have yet is cleared; information only (cache
  * descriptors, brand string, address sizes) passes.
  */
+#include "kernel/compiler.h"
 #include "kernel/virt/virt.h"
 
 #define B(n) (1u << (n))
@@ -395,7 +396,7 @@ static void cpuid_fix(const struct cpuid_guest *g, enum cpuid_fix fix,
 	}
 }
 
-void cpuid_policy_apply(const struct cpuid_guest *g, uint32_t leaf,
+__hot void cpuid_policy_apply(const struct cpuid_guest *g, uint32_t leaf,
 			uint32_t subleaf, uint32_t regs[4])
 {
 	const struct cpuid_rule *r = cpuid_rule_find(g, leaf, subleaf);
@@ -417,7 +418,7 @@ void cpuid_policy_apply(const struct cpuid_guest *g, uint32_t leaf,
  * is published before host_max, which says both are there. */
 static uint32_t cpuid_host_max, cpuid_host_max_ext;
 
-void cpuid_guest_view(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
+__hot void cpuid_guest_view(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		      uint32_t regs[4])
 {
 	struct cpuid_guest g = {

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/err.h"
 #include "kernel/log.h"
 #include "kernel/sched.h"
@@ -63,7 +64,7 @@ void vcpu_dump(struct vcpu *vcpu)
  * exit already told what the instruction is; the cache only saves the walk
  * and the decode, and is trusted while the bytes it decoded are unchanged at
  * the host address they came from. */
-static unsigned insn_cache_lookup(struct vcpu *vcpu, const struct vcpu_regs *r,
+__hot static unsigned insn_cache_lookup(struct vcpu *vcpu, const struct vcpu_regs *r,
 				  const struct vcpu_sregs *s, unsigned *mode)
 {
 	typeof(vcpu->insn_cache) *c = &vcpu->insn_cache;
@@ -100,7 +101,7 @@ static void insn_cache_fill(struct vcpu *vcpu, const struct vcpu_regs *r,
 
 /* Skip the exiting instruction: the hardware's length when it gave one,
  * else decode it (SVM without NRIP save). */
-static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
+__hot static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
 		     struct vcpu_regs *r)
 {
 	unsigned len = exit->insn_len, mode = 8;
@@ -155,7 +156,7 @@ static void inject_fault(struct vcpu *vcpu, const struct emu_fault *f)
 
 /* ------------------------------------------------------------ handlers -- */
 
-static int exit_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
+__hot static int exit_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
 	uint32_t regs[4];
@@ -172,12 +173,12 @@ static int exit_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
 	return 0;
 }
 
-static uint32_t io_mask(uint8_t size)
+__hot static uint32_t io_mask(uint8_t size)
 {
 	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
 }
 
-static int pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
+__hot static int pio(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
 	       uint32_t *val)
 {
 	int err = vm_pio_dispatch(vcpu, port, size, in, val);
@@ -267,7 +268,7 @@ static int exit_string_io(struct vcpu *vcpu, struct vm_exit *exit,
 	return 0;
 }
 
-static int exit_io(struct vcpu *vcpu, struct vm_exit *exit)
+__hot static int exit_io(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
 	uint8_t size = exit->io.size;
@@ -293,7 +294,7 @@ static int exit_io(struct vcpu *vcpu, struct vm_exit *exit)
 	return 0;
 }
 
-static int exit_msr(struct vcpu *vcpu, struct vm_exit *exit)
+__hot static int exit_msr(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
 	uint32_t index = exit->msr.index;
@@ -438,7 +439,7 @@ static int exit_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 
 /* Inject the pending interrupt if the guest can take it, else ask for the
  * window. Called before every entry. */
-void vcpu_deliver_irq(struct vcpu *vcpu)
+__hot void vcpu_deliver_irq(struct vcpu *vcpu)
 {
 	vdev_timer_poll(vcpu, time_ns());
 	int vector = vcpu->pending_irq;
@@ -457,7 +458,7 @@ void vcpu_deliver_irq(struct vcpu *vcpu)
 	}
 }
 
-static int exit_vmcall(struct vcpu *vcpu, struct vm_exit *exit)
+__hot static int exit_vmcall(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
 
@@ -482,7 +483,7 @@ static int exit_skip(struct vcpu *vcpu, struct vm_exit *exit)
 	return 0;
 }
 
-int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
+__hot int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
 

@@ -5,6 +5,7 @@
  * registration order. Devices register while the VM is built, before any
  * vCPU runs, so dispatch takes no lock and allocates nothing.
  */
+#include "kernel/compiler.h"
 #include "kernel/err.h"
 #include "kernel/virt/virt.h"
 
@@ -66,7 +67,7 @@ int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len, mmio_fn fn,
  * odd sizes (a 3-byte piece of an access split at a page boundary) go to
  * the device, which may refuse them.
  */
-int vm_pio_dispatch(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
+__hot int vm_pio_dispatch(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
 		    uint32_t *val)
 {
 	const struct vm *vm = vcpu->vm;
@@ -86,7 +87,7 @@ int vm_pio_dispatch(struct vcpu *vcpu, uint16_t port, uint8_t size, bool in,
 	return KEEL_ENOENT;
 }
 
-int vm_mmio_dispatch(struct vcpu *vcpu, uint64_t gpa, uint8_t size, bool write,
+__hot int vm_mmio_dispatch(struct vcpu *vcpu, uint64_t gpa, uint8_t size, bool write,
 		     uint64_t *val)
 {
 	const struct vm *vm = vcpu->vm;

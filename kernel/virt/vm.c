@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/apic.h"
 #include "kernel/cpu.h"
 #include "kernel/err.h"
@@ -222,7 +223,7 @@ static void vcpu_wait_while_paused(struct vcpu *vcpu)
 	__atomic_sub_fetch(&vm->vcpus_parked, 1, __ATOMIC_SEQ_CST);
 }
 
-static void vcpu_thread(void *arg)
+__hot static void vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
