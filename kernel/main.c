@@ -222,6 +222,9 @@ static void kernel_main_late(void *arg)
 	irq_enable();
 
 	unsigned cpus = smp_boot(bi, keel_cfg.cpus, keel_cfg.x2apic);
+	/* Before the ready line, so a press right after it is not lost. */
+	if (!power_button_enable())
+		log_info("keel: no ACPI power button; use the poweroff command");
 	enum virt_kind virt = virt_detect_summary();
 	struct pmm_stats st;
 	pmm_get_stats(&st);

@@ -149,8 +149,6 @@ static void shell_run(const char *cmd)
 
 static void shell_thread(void *arg)
 {
-	if (!power_button_enable())
-		log_info("keel: no ACPI power button; use the poweroff command");
 	for (;;) {
 		int c;
 		while ((c = serial_getc()) >= 0) {
