@@ -13,6 +13,7 @@
 #include "kernel/sched.h"
 #include "kernel/time.h"
 #include "kernel/vdev/vdev.h"
+#include "kernel/virt/fastpath.h"
 #include "kernel/virt/virt_internal.h"
 
 #define RFLAGS_IF_BIT (1ULL << 9)
@@ -60,22 +61,6 @@ void vcpu_dump(struct vcpu *vcpu)
 
 /* ------------------------------------------------------------ helpers -- */
 
-/* The length of the instruction at RIP from the per-vCPU cache, or 0. The
- * exit already told what the instruction is; the cache only saves the walk
- * and the decode, and is trusted while the bytes it decoded are unchanged at
- * the host address they came from. */
-__hot static unsigned insn_cache_lookup(struct vcpu *vcpu, const struct vcpu_regs *r,
-				  const struct vcpu_sregs *s, unsigned *mode)
-{
-	typeof(vcpu->insn_cache) *c = &vcpu->insn_cache;
-
-	if (!c->len || c->rip != r->rip || c->cr3 != s->cr3 ||
-	    memcmp(phys_to_virt(c->hpa), c->bytes, c->len))
-		return 0;
-	*mode = c->mode;
-	return c->len;
-}
-
 static void insn_cache_fill(struct vcpu *vcpu, const struct vcpu_regs *r,
 			    struct vcpu_sregs *s, unsigned len,
 			    unsigned mode)
@@ -110,7 +95,7 @@ __hot static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
 		struct vcpu_sregs s;
 
 		virt->get_sregs(vcpu, &s);
-		len = insn_cache_lookup(vcpu, r, &s, &mode);
+		len = vcpu_insn_len_cached(vcpu, r->rip, s.cr3, &mode);
 		if (!len) {
 			struct guest_access ga;
 			struct emu_ops ops;
@@ -129,11 +114,7 @@ __hot static int skip_insn(struct vcpu *vcpu, struct vm_exit *exit,
 		}
 	}
 	/* IP, EIP or RIP, as the code size says (SDM vol.1 3.6). */
-	r->rip += len;
-	if (mode == 2)
-		r->rip &= 0xFFFF;
-	else if (mode == 4)
-		r->rip &= 0xFFFFFFFF;
+	r->rip = vcpu_rip_advance(r->rip, len, mode);
 	return 0;
 }
 
@@ -163,6 +144,7 @@ __hot static int exit_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
 
 	virt->get_regs(vcpu, &r);
 	cpuid_guest_view(vcpu, (uint32_t)r.rax, (uint32_t)r.rcx, regs);
+	vcpu_cpuid_remember(vcpu, (uint32_t)r.rax, (uint32_t)r.rcx, regs);
 	r.rax = regs[0];
 	r.rbx = regs[1];
 	r.rcx = regs[2];

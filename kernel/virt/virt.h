@@ -24,6 +24,7 @@
 #define VM_MAX_MMIO 32	       /* MMIO ranges */
 #define VM_MAX_REGIONS 8       /* guest memory regions (RAM, ROM, aliases) */
 #define VM_CONSOLE_SIZE 16384  /* bytes of serial output kept per VM */
+#define VCPU_CPUID_CACHE 8     /* CPUID answers a vCPU remembers */
 
 /* ---------------------------------------------------------------- state -- */
 
@@ -309,6 +310,13 @@ struct vcpu {
 		uint8_t len, mode;
 		uint8_t bytes[15];
 	} insn_cache;
+	/* The guest's CPUID answers computed so far (the policy is fixed for a
+	 * vCPU's life): the backend's fast path answers from here. */
+	struct {
+		uint32_t leaf, subleaf;
+		uint32_t regs[4];
+		bool valid;
+	} cpuid_cache[VCPU_CPUID_CACHE];
 };
 
 struct vm {

@@ -29,11 +29,13 @@ SHARED = os.path.join(ROOT, "..", "shared")
 
 
 def keel_run():
-    cfg = "vm.bench.firmware=/keel/guests/bench.rom\nvm.bench.mem=64M\n"
+    # The 64-bit start: guest RAM from 0 in 2 MiB nested pages, as the
+    # probe behind the bare-loop anchor has it.
+    cfg = "vm.bench.kernel=/keel/guests/bench.elf\nvm.bench.mem=64M\n"
     with tempfile.TemporaryDirectory() as tmp:
         k = QemuKeel(tmp, boot="iso", smp=1, mem="512M", cfg=cfg,
-                     files={"/keel/guests/bench.rom":
-                            os.path.join(BUILD, "guests", "bench.rom")})
+                     files={"/keel/guests/bench.elf":
+                            os.path.join(BUILD, "guests", "bench.elf")})
         k.start()
         try:
             k.wait_for(r"^keel: vm bench stopped", 600)
