@@ -5,6 +5,7 @@
  * recycled by flushing the whole TLB once instead of tracking owners. Runs on
  * the entering CPU with interrupts off; no lock.
  */
+#include "kernel/compiler.h"
 #include "svm/svm_softc.h"
 
 void svm_asid_pool_init(struct svm_asid_pool *pool, uint32_t nasid,
@@ -19,7 +20,7 @@ void svm_asid_pool_init(struct svm_asid_pool *pool, uint32_t nasid,
 	pool->flush_by_asid = flush_by_asid;
 }
 
-void svm_asid_prepare(struct svm_asid_pool *pool, unsigned cpu,
+__hot void svm_asid_prepare(struct svm_asid_pool *pool, unsigned cpu,
 		      struct svm_vcpu *sv)
 {
 	struct vmcb_control *c = &sv->vmcb->control;

@@ -15,6 +15,8 @@
 #include "kernel/virt_detect.h"
 #include "mm/mm.h"
 #include "svm/svm.h"
+#include "kernel/compiler.h"
+#include "kernel/virt/fastpath.h"
 #include "svm/svm_softc.h"
 
 static struct svm_cpu svm_cpus[MAX_CPUS];
@@ -135,12 +137,68 @@ static void svm_vcpu_destroy(struct vcpu *vcpu)
 }
 
 /*
+ * The hottest exits, finished without leaving this loop: CPUID and the no-op
+ * hypercall, answered from what the core computed before for this vCPU
+ * (kernel/virt/fastpath.h). Anything unusual - a pending interrupt or stop
+ * request, an answer or instruction length not known yet - goes the normal
+ * way. Under QEMU's TCG every world switch flushes its TLB, so the fewer
+ * code and data pages an exit touches, the cheaper it is.
+ *
+ * Called from svm_vmrun (svm_asm.S) right after #VMEXIT, with GIF=0 and the
+ * guest's FS/GS/TR still loaded: no %gs (this_cpu), no locks, no logging.
+ * Returns true to enter the guest again at once.
+ */
+__hot bool svm_fastpath(struct svm_vcpu *sv)
+{
+	struct vmcb *vmcb = sv->vmcb;
+	struct vcpu *vcpu = sv->vcpu;
+	uint32_t code = (uint32_t)vmcb->control.exit_code;
+	uint64_t rip = vmcb->save.rip;
+	unsigned len, mode = 8;
+	uint32_t regs[4];
+
+	if (code != VMCB_EXIT_CPUID && code != VMCB_EXIT_VMMCALL)
+		return false;
+	if (vcpu->pending_irq >= 0 || vcpu->vm->stop_requested ||
+	    vcpu->vm->pause_requested)
+		return false;
+	if (sv->nrip_save) {
+		len = (unsigned)(vmcb->control.next_rip - rip);
+		if (len < 1 || len > 15)
+			return false;
+		mode = 0; /* next_rip is already the wrapped value */
+	} else {
+		len = vcpu_insn_len_cached(vcpu, rip, vmcb->save.cr3, &mode);
+		if (!len)
+			return false;
+	}
+	if (code == VMCB_EXIT_CPUID) {
+		if (!vcpu_cpuid_cached(vcpu, (uint32_t)vmcb->save.rax,
+				       (uint32_t)sv->gprs.rcx, regs))
+			return false;
+		vmcb->save.rax = regs[0];
+		sv->gprs.rbx = regs[1];
+		sv->gprs.rcx = regs[2];
+		sv->gprs.rdx = regs[3];
+		vcpu->exits[EXIT_CPUID]++;
+	} else {
+		if (vmcb->save.rax != 0) /* only hypercall 0, the no-op */
+			return false;
+		vcpu->exits[EXIT_VMCALL]++;
+	}
+	vmcb->save.rip = mode ? vcpu_rip_advance(rip, len, mode) :
+				vmcb->control.next_rip;
+	vcpu->exits_total++;
+	return true;
+}
+
+/*
  * Enter the guest until an exit the core must see. Exits finished inside
  * (EXIT_NONE) loop here. A host interrupt that ended the guest (INTR) is
  * taken by irq_restore() below, before the exit is decoded: the scheduler
  * may switch threads there, which is fine, this is an ordinary thread.
  */
-static int svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
+static __hot int svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct svm_vcpu *sv = vcpu->hw;
 	struct vmcb_control *c = &sv->vmcb->control;
@@ -163,23 +221,24 @@ static int svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		svm_vmrun(&sv->gprs, sv->vmcb_pa, sc->host_vmcb_pa);
 		irq_restore(flags);
 
+
 		svm_exit_decode(sv, exit);
 		if (exit->reason != EXIT_NONE)
 			return 0;
 	}
 }
 
-static void svm_get_regs(struct vcpu *vcpu, struct vcpu_regs *regs)
+static __hot void svm_get_regs(struct vcpu *vcpu, struct vcpu_regs *regs)
 {
 	vmcb_get_regs(vcpu->hw, regs);
 }
 
-static void svm_set_regs(struct vcpu *vcpu, const struct vcpu_regs *regs)
+static __hot void svm_set_regs(struct vcpu *vcpu, const struct vcpu_regs *regs)
 {
 	vmcb_set_regs(vcpu->hw, regs);
 }
 
-static void svm_get_sregs(struct vcpu *vcpu, struct vcpu_sregs *sregs)
+static __hot void svm_get_sregs(struct vcpu *vcpu, struct vcpu_sregs *sregs)
 {
 	vmcb_get_sregs(vcpu->hw, sregs);
 }
@@ -205,7 +264,7 @@ static void svm_request_intr_window(struct vcpu *vcpu, bool on)
 	vmcb_set_intr_window(sv->vmcb, on);
 }
 
-static bool svm_can_inject_intr(struct vcpu *vcpu)
+static __hot bool svm_can_inject_intr(struct vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->hw;
 

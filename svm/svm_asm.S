@@ -4,6 +4,12 @@
  *   void svm_vmrun(struct svm_gprs *gprs, uint64_t vmcb_pa,
  *                  uint64_t host_vmcb_pa);
  *
+ * gprs is the first member of struct svm_vcpu: after each #VMEXIT,
+ * svm_fastpath(sv) (svm.c) may finish the exit at once; then the guest is
+ * entered again without switching FS/GS/TR & co back to the host's: that
+ * C function touches neither %gs nor the stack canary's %fs (Keel's canary
+ * is a global), and runs with GIF=0, so no interrupt comes in between.
+ *
  * Expects: interrupts off (the caller picked the ASID for this CPU), GIF=1.
  * Returns: interrupts off, GIF=1, the guest's GPRs in *gprs; the guest's RAX,
  * RSP, RIP, RFLAGS and the VMLOAD/VMSAVE state in its VMCB.
@@ -21,7 +27,7 @@
  */
 #include "svm/svm_softc.h"
 
-	.text
+	.section .text.hot, "ax"
 	.globl svm_vmrun
 	.type svm_vmrun, @function
 svm_vmrun:
@@ -31,10 +37,16 @@ svm_vmrun:
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	pushq %rdx			/* host VMCB, for the VMLOAD after exit */
-	pushq %rdi			/* gprs, to store the guest's back */
+	pushq %rdx			/* 16(%rsp): host VMCB, for the VMLOAD after exit */
+	pushq %rdi			/* 8(%rsp): gprs, to store the guest's back */
+	pushq %rsi			/* 0(%rsp): guest VMCB; RSP is 16-aligned now */
 
 	movq %rsi, %rax			/* VMLOAD/VMRUN/VMSAVE take rAX */
+	clgi
+	sti
+	vmload %rax
+.Lenter:
+	movq 8(%rsp), %rdi
 	movq SVM_GPRS_RBX(%rdi), %rbx
 	movq SVM_GPRS_RCX(%rdi), %rcx
 	movq SVM_GPRS_RDX(%rdi), %rdx
@@ -50,16 +62,12 @@ svm_vmrun:
 	movq SVM_GPRS_R15(%rdi), %r15
 	movq SVM_GPRS_RDI(%rdi), %rdi	/* last: it held the pointer */
 
-	clgi
-	sti
-	vmload %rax
 	vmrun %rax
 	/* #VMEXIT: host RSP, RIP, RAX (= guest VMCB), RFLAGS (IF=1) back;
-	 * GIF=0. */
-	vmsave %rax
+	 * GIF=0; FS, GS, TR, ... still hold the guest's. */
 
 	pushq %rdi			/* guest RDI */
-	movq 8(%rsp), %rdi		/* gprs */
+	movq 16(%rsp), %rdi		/* gprs */
 	movq %rbx, SVM_GPRS_RBX(%rdi)
 	movq %rcx, SVM_GPRS_RCX(%rdi)
 	movq %rdx, SVM_GPRS_RDX(%rdi)
@@ -74,8 +82,15 @@ svm_vmrun:
 	movq %r14, SVM_GPRS_R14(%rdi)
 	movq %r15, SVM_GPRS_R15(%rdi)
 	popq SVM_GPRS_RDI(%rdi)
-	addq $8, %rsp			/* gprs */
 
+	/* rdi = gprs = the svm_vcpu */
+	call svm_fastpath
+	testb %al, %al
+	movq 0(%rsp), %rax		/* guest VMCB */
+	jnz .Lenter
+
+	vmsave %rax
+	addq $16, %rsp			/* guest VMCB, gprs */
 	popq %rax			/* host VMCB */
 	vmload %rax
 

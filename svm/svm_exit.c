@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/arch/x86.h"
 #include "svm/svm_softc.h"
 
@@ -17,7 +18,7 @@
 
 /* Length of the exiting instruction when the CPU saved the next RIP (NRIP
  * save, APM 15.7.1); 0 otherwise, and the core decodes it. */
-static uint8_t svm_exit_nrip_len(const struct svm_vcpu *sv)
+static __hot uint8_t svm_exit_nrip_len(const struct svm_vcpu *sv)
 {
 	uint64_t len;
 
@@ -47,7 +48,7 @@ static void svm_exit_invalid(const struct vmcb *vmcb, struct vm_exit *exit)
 
 /* APM 15.10.2: EXITINFO1 describes the access, EXITINFO2 is the RIP of the
  * next instruction on every CPU (not an NRIP feature). */
-static void svm_exit_io(const struct vmcb *vmcb, struct vm_exit *exit)
+static __hot void svm_exit_io(const struct vmcb *vmcb, struct vm_exit *exit)
 {
 	uint64_t info1 = vmcb->control.exit_info1;
 	uint64_t len = vmcb->control.exit_info2 - vmcb->save.rip;
@@ -140,7 +141,7 @@ static void svm_exit_npf(const struct vmcb *vmcb, struct vm_exit *exit)
 	exit->npf.in_guest_walk = info1 & VMCB_NPF_IN_WALK;
 }
 
-void svm_exit_decode(struct svm_vcpu *sv, struct vm_exit *exit)
+__hot void svm_exit_decode(struct svm_vcpu *sv, struct vm_exit *exit)
 {
 	struct vmcb *vmcb = sv->vmcb;
 	uint32_t code = (uint32_t)vmcb->control.exit_code;

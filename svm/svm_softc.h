@@ -145,6 +145,11 @@ unsigned svm_guest_insn_len(struct svm_vcpu *sv);
 /* svm_asm.S: one VMRUN with the guest GPRs swapped in and out. Called with
  * interrupts off; returns with interrupts off and GIF set. */
 void svm_vmrun(struct svm_gprs *gprs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+/* svm.c, called by svm_vmrun after each #VMEXIT: true when the exit was
+ * finished and the guest may be entered again. */
+bool svm_fastpath(struct svm_vcpu *sv);
+_Static_assert(offsetof(struct svm_vcpu, gprs) == 0,
+	       "svm_vmrun passes gprs as the svm_vcpu");
 
 
 #endif /* __ASSEMBLY__ */

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "kernel/compiler.h"
 #include "kernel/arch/x86.h"
 #include "svm/svm_softc.h"
 #include "svm/vmcb.h"
@@ -97,7 +98,7 @@ void vmcb_reset_state(struct svm_vcpu *sv, uint32_t signature)
 
 /* ------------------------------------------------------------ registers -- */
 
-void vmcb_get_regs(const struct svm_vcpu *sv, struct vcpu_regs *r)
+__hot void vmcb_get_regs(const struct svm_vcpu *sv, struct vcpu_regs *r)
 {
 	const struct svm_gprs *g = &sv->gprs;
 	const struct vmcb_save *s = &sv->vmcb->save;
@@ -122,7 +123,7 @@ void vmcb_get_regs(const struct svm_vcpu *sv, struct vcpu_regs *r)
 	r->rflags = s->rflags;
 }
 
-void vmcb_set_regs(struct svm_vcpu *sv, const struct vcpu_regs *r)
+__hot void vmcb_set_regs(struct svm_vcpu *sv, const struct vcpu_regs *r)
 {
 	struct svm_gprs *g = &sv->gprs;
 	struct vmcb_save *s = &sv->vmcb->save;
@@ -178,7 +179,7 @@ void vmcb_seg_from_vcpu(const struct vcpu_segment *in, struct vmcb_seg *out)
 	out->base = in->base;
 }
 
-void vmcb_get_sregs(const struct svm_vcpu *sv, struct vcpu_sregs *sr)
+__hot void vmcb_get_sregs(const struct svm_vcpu *sv, struct vcpu_sregs *sr)
 {
 	const struct vmcb_save *s = &sv->vmcb->save;
 

@@ -24,6 +24,7 @@
 #include "kernel/virt/virt_internal.h"
 #include "kernel/virt_detect.h"
 #include "svm/svm.h"
+#include "vmx/vmx.h"
 
 const struct virt_backend *virt;
 
@@ -81,6 +82,8 @@ int virt_init(void)
 			kind = VIRT_NONE;
 	if (kind == VIRT_SVM)
 		virt = &svm_backend;
+	else if (kind == VIRT_VMX)
+		virt = &vmx_backend;
 	if (!virt)
 		return KEEL_ENOTSUP;
 	xcall_all(virt_enable_cpu, &err);
