@@ -6,6 +6,7 @@ set -eu
 PKGS="gcc make binutils gawk python3 git
 gnu-efi
 qemu-system-x86 ovmf seabios
+bochs bochsbios vgabios bochs-sdl
 mtools dosfstools gdisk
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 python3-pytest libcmocka-dev"

@@ -21,7 +21,6 @@
 #define RESET_CS_BASE 0xFFFF0000ull
 #define RESET_RIP 0xFFF0ull
 
-#define RFLAGS_IF (1ull << 9)
 
 /* ------------------------------------------------------------ controls -- */
 
@@ -353,10 +352,14 @@ uint16_t vmx_attr_from_ar(uint32_t ar)
 
 /* The bits the hardware must hold differently from what the guest wrote
  * are owned by Keel (guest/host mask, 24.6.6); the guest reads its own
- * value of them from the read shadow. */
+ * value of them from the read shadow. CD and NW too: VM entry does not load
+ * them (26.3.2.1), the guest runs with the host's (cached), so the reset
+ * value 0x60000010 can only be shown through the shadow, as KVM does. */
+#define VMX_CR0_CD_NW ((1ull << 30) | (1ull << 29))
+
 uint64_t vmx_cr0_mask(const struct vmx_controls *c)
 {
-	return (c->cr0_must1 | ~c->cr0_may1) & 0xFFFFFFFFull;
+	return (c->cr0_must1 | ~c->cr0_may1 | VMX_CR0_CD_NW) & 0xFFFFFFFFull;
 }
 
 uint64_t vmx_cr4_mask(const struct vmx_controls *c)
@@ -366,7 +369,8 @@ uint64_t vmx_cr4_mask(const struct vmx_controls *c)
 
 uint64_t vmx_cr0_real(const struct vmx_controls *c, uint64_t cr0)
 {
-	return (cr0 | c->cr0_must1) & (c->cr0_may1 | c->cr0_must1);
+	return ((cr0 & ~VMX_CR0_CD_NW) | c->cr0_must1) &
+	       (c->cr0_may1 | c->cr0_must1);
 }
 
 uint64_t vmx_cr4_real(const struct vmx_controls *c, uint64_t cr4)

@@ -350,13 +350,13 @@ void vmx_entry_failed(struct vmx_vcpu *vv, int rc, uint32_t insn_error,
 	if (rc == VMX_ENTER_FAIL_VALID) {
 		exit->fail.code = insn_error;
 		snprintf(exit->fail.why, sizeof(exit->fail.why),
-			 "%s failed: VM-instruction error %u: %s",
+			 "%s error %u: %s",
 			 vv->launched ? "VMRESUME" : "VMLAUNCH", insn_error,
 			 vmx_insn_error_name(insn_error));
 	} else {
 		exit->fail.code = 0;
 		snprintf(exit->fail.why, sizeof(exit->fail.why),
-			 "%s failed: VMfailInvalid (no current VMCS)",
+			 "%s: VMfailInvalid (no current VMCS)",
 			 vv->launched ? "VMRESUME" : "VMLAUNCH");
 	}
 }

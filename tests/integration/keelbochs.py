@@ -20,6 +20,7 @@ class BochsKeel:
     def __init__(self, tmp, model="tigerlake", cpus=1, megs=512, cfg=None,
                  files=None, cmdline="", limit=600):
         self.tmp = str(tmp)
+        os.makedirs(self.tmp, exist_ok=True)
         self.model = model
         self.cpus = cpus
         self.megs = megs
