@@ -13,7 +13,7 @@
 set -eu
 model=tigerlake
 cpus=1
-megs=256
+megs=1024
 secs=120
 uefi=0
 out=build/bochs

@@ -159,8 +159,11 @@ __hot bool svm_fastpath(struct svm_vcpu *sv)
 
 	if (code != VMCB_EXIT_CPUID && code != VMCB_EXIT_VMMCALL)
 		return false;
+	/* A flush asked for by another CPU (virt->flush) needs the slow
+	 * entry, which consumes it (asid.c). */
 	if (vcpu->pending_irq >= 0 || vcpu->vm->stop_requested ||
-	    vcpu->vm->pause_requested)
+	    vcpu->vm->pause_requested ||
+	    __atomic_load_n(&sv->flush_pending, __ATOMIC_ACQUIRE))
 		return false;
 	if (sv->nrip_save) {
 		len = (unsigned)(vmcb->control.next_rip - rip);
@@ -189,6 +192,13 @@ __hot bool svm_fastpath(struct svm_vcpu *sv)
 	vmcb->save.rip = mode ? vcpu_rip_advance(rip, len, mode) :
 				vmcb->control.next_rip;
 	vcpu->exits_total++;
+	/* The entry that led here delivered what EVENTINJ held (an exit
+	 * during delivery would be an NPF/INTR, never CPUID or VMMCALL), and
+	 * its TLB_CONTROL was done: neither may repeat on re-entry. The
+	 * skipped instruction ended any STI/MOV SS shadow. */
+	vmcb->control.event_inj = 0;
+	vmcb->control.tlb_control = VMCB_TLB_NOTHING;
+	vmcb->control.int_state &= ~VMCB_INT_STATE_SHADOW;
 	return true;
 }
 

@@ -144,6 +144,11 @@ __hot void vmcb_set_regs(struct svm_vcpu *sv, const struct vcpu_regs *r)
 	g->r13 = r->r13;
 	g->r14 = r->r14;
 	g->r15 = r->r15;
+	/* The core moves RIP when it completed (skipped or emulated) the
+	 * instruction: that ends an STI/MOV SS interrupt shadow, as the CPU
+	 * would (Linux KVM's skip_emulated_instruction does the same). */
+	if (s->rip != r->rip)
+		sv->vmcb->control.int_state &= ~VMCB_INT_STATE_SHADOW;
 	s->rip = r->rip;
 	s->rflags = r->rflags | 0x2; /* bit 1 is always 1 (SDM 3.4.3) */
 }

@@ -821,6 +821,15 @@ static void test_regs_round_trip(void **state)
 	in.rflags = 0;
 	vmcb_set_regs(&sv, &in);
 	assert_int_equal(vmcb->save.rflags, 2);
+
+	/* Same RIP: an interrupt shadow stays; a new RIP (the instruction
+	 * completed) ends it. */
+	vmcb->control.int_state = VMCB_INT_STATE_SHADOW;
+	vmcb_set_regs(&sv, &in);
+	assert_int_equal(vmcb->control.int_state, VMCB_INT_STATE_SHADOW);
+	in.rip += 2;
+	vmcb_set_regs(&sv, &in);
+	assert_int_equal(vmcb->control.int_state, 0);
 }
 
 static void test_sregs_round_trip(void **state)
