@@ -527,6 +527,64 @@ static unsigned check_msr_denied(void)
 	return check_end(&c);
 }
 
+/* ------------------------------------------------------------ virt-insn -- */
+
+/* #UD from a virtualization instruction: count it, step over its 3 bytes. */
+static volatile unsigned ud_count;
+static volatile uint64_t ud_rip;
+
+static void ud_skip(struct trap_frame *f)
+{
+	ud_count++;
+	ud_rip = f->rip;
+	f->rip += 3;
+}
+
+#define VIRT_INSN(bytes)                                                      \
+	do {                                                                  \
+		unsigned before = ud_count;                                   \
+		uint64_t at;                                                  \
+		asm volatile("leaq 1f(%%rip), %0\n"                          \
+			     "1:\t.byte " bytes                               \
+			     : "=&r"(at)                                      \
+			     : "a"(0)                                         \
+			     : "memory");                                     \
+		if (ud_count != before + 1 || ud_rip != at)                   \
+			check_fail(&c, "%s: %u #UD at %#lx, want 1 at %#lx",  \
+				   bytes, ud_count - before, ud_rip, at);     \
+	} while (0)
+
+/* The guest sees neither SVM nor VMX, and running their instructions is
+ * #UD, as on a CPU without them (Keel intercepts them all). */
+static unsigned check_virt_insn(void)
+{
+	uint32_t r[4];
+	struct check c;
+
+	check_begin(&c, "virt-insn");
+	cpuid(0, 0, r);
+	bool amd = r[1] == 0x68747541; /* "Auth" */
+	trap_set(6, ud_skip);
+	if (amd) {
+		VIRT_INSN("0x0f, 0x01, 0xd8"); /* VMRUN */
+		VIRT_INSN("0x0f, 0x01, 0xda"); /* VMLOAD */
+		VIRT_INSN("0x0f, 0x01, 0xdb"); /* VMSAVE */
+		VIRT_INSN("0x0f, 0x01, 0xdc"); /* STGI */
+		VIRT_INSN("0x0f, 0x01, 0xdd"); /* CLGI */
+		VIRT_INSN("0x0f, 0x01, 0xdf"); /* INVLPGA */
+	} else {
+		VIRT_INSN("0x0f, 0x01, 0xc2"); /* VMLAUNCH */
+		VIRT_INSN("0x0f, 0x01, 0xc3"); /* VMRESUME */
+		VIRT_INSN("0x0f, 0x01, 0xc4"); /* VMXOFF */
+	}
+	trap_set(6, NULL);
+	/* INVD and WBINVD are allowed in ring 0: they run (Keel skips them). */
+	asm volatile("wbinvd" ::: "memory");
+	asm volatile("invd" ::: "memory");
+	expect_true(&c, "INVD and WBINVD ran", true);
+	return check_end(&c);
+}
+
 /* ----------------------------------------------------------------- mmio -- */
 
 /* One ALU instruction with a memory operand, run once on RAM (the CPU is the
@@ -1327,6 +1385,7 @@ void guest_main(void *start_info)
 	failures += check_msr_allowed();
 	failures += check_msr_emulated();
 	failures += check_msr_denied();
+	failures += check_virt_insn();
 	failures += check_mmio();
 	if (start_info)
 		failures += check_modes(start_info);
