@@ -162,7 +162,7 @@ bench: deps
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem -I. kernel mm drivers boot
+		--suppress=missingIncludeSystem -I. kernel mm drivers boot svm vmx
 
 clean:
 	rm -rf $(B)
