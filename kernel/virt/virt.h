@@ -351,11 +351,19 @@ struct vm {
 	void *backend;	/* backend per-VM state */
 	void *devices;	/* kernel/vdev state */
 
-	/* Serial output of the guest (a ring) and the line being assembled. */
+	/* Serial output of the guest (a ring) and the line being assembled,
+	 * under console_lock (several vCPUs may write). */
+	struct spinlock console_lock;
 	char console[VM_CONSOLE_SIZE];
 	uint64_t console_written;
 	char line[160];
 	unsigned line_len;
+	/* Lines shown on Keel's console are rate-limited per VM (a guest must
+	 * not flood a 115200-baud serial line the host logs through); the
+	 * VM's own console buffer keeps everything. */
+	uint64_t line_tokens_ns; /* token bucket, in ns of credit */
+	uint64_t line_last_ns;
+	uint64_t lines_suppressed;
 };
 
 /* Lifecycle (the management agent's calls). All return 0 or KEEL_E*. */

@@ -99,7 +99,46 @@ int virt_init(void)
 
 /* ------------------------------------------------------------ console -- */
 
-void vm_console_putc(struct vm *vm, char c)
+#define CONSOLE_LINES_PER_S 50
+#define CONSOLE_LINE_BURST 200
+#define CONSOLE_LINE_NS (1000000000ULL / CONSOLE_LINES_PER_S)
+
+static void vm_console_flush_suppressed(struct vm *vm)
+{
+	if (vm->lines_suppressed) {
+		kprint_line("[%s] (%llu lines not shown: more than %u a second; "
+			    "the VM's console buffer has them)", vm->name,
+			    (unsigned long long)vm->lines_suppressed,
+			    CONSOLE_LINES_PER_S);
+		vm->lines_suppressed = 0;
+	}
+}
+
+/* One line of guest output to Keel's console, unless the VM is over its
+ * rate (CONSOLE_LINES_PER_S, bursts of CONSOLE_LINE_BURST). */
+static void vm_console_line(struct vm *vm)
+{
+	uint64_t now = time_ns();
+	uint64_t cap = CONSOLE_LINE_BURST * CONSOLE_LINE_NS;
+
+	if (!vm->line_last_ns)
+		vm->line_tokens_ns = cap;
+	else
+		vm->line_tokens_ns += now - vm->line_last_ns;
+	if (vm->line_tokens_ns > cap)
+		vm->line_tokens_ns = cap;
+	vm->line_last_ns = now;
+	if (vm->line_tokens_ns < CONSOLE_LINE_NS) {
+		vm->lines_suppressed++;
+		return;
+	}
+	vm->line_tokens_ns -= CONSOLE_LINE_NS;
+	vm_console_flush_suppressed(vm);
+	kprint_line("[%s] %s", vm->name, vm->line);
+}
+
+
+static void vm_console_putc_locked(struct vm *vm, char c)
 {
 	vm->console[vm->console_written % VM_CONSOLE_SIZE] = c;
 	vm->console_written++;
@@ -107,13 +146,20 @@ void vm_console_putc(struct vm *vm, char c)
 		return;
 	if (c == '\n' || vm->line_len == sizeof(vm->line) - 1) {
 		vm->line[vm->line_len] = 0;
-		kprint_line("[%s] %s", vm->name, vm->line);
+		vm_console_line(vm);
 		vm->line_len = 0;
 		if (c == '\n')
 			return;
 	}
 	/* Control characters would garble Keel's console: show them as '.' */
 	vm->line[vm->line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? c : '.';
+}
+
+void vm_console_putc(struct vm *vm, char c)
+{
+	uint64_t flags = spin_lock_irqsave(&vm->console_lock);
+	vm_console_putc_locked(vm, c);
+	spin_unlock_irqrestore(&vm->console_lock, flags);
 }
 
 /* --------------------------------------------------------------- stop -- */
@@ -205,11 +251,14 @@ static void vcpu_finish(struct vcpu *vcpu)
 		return;
 	if (vm->stop_reason == VM_STOP_NONE)
 		vm->stop_reason = VM_STOP_POWEROFF;
+	uint64_t cflags = spin_lock_irqsave(&vm->console_lock);
+	vm_console_flush_suppressed(vm);
 	if (vm->line_len) { /* a last line without its newline */
 		vm->line[vm->line_len] = 0;
 		kprint_line("[%s] %s", vm->name, vm->line);
 		vm->line_len = 0;
 	}
+	spin_unlock_irqrestore(&vm->console_lock, cflags);
 	kprint_line("keel: vm %s stopped reason=%s%s%s", vm->name,
 		    vm_stop_reason_name(vm->stop_reason),
 		    vm->stop_detail[0] ? " " : "", vm->stop_detail);

@@ -20,7 +20,7 @@ GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments --build-id=none
 GUEST_Q := $(if $(V),,@)
 
-GUEST_PAYLOADS := checks triple badaccess bench
+GUEST_PAYLOADS := checks triple badaccess bench flood
 GUEST_RUNTIME := $(GUEST_B)/obj/start64.o $(GUEST_B)/obj/lib.o
 GUEST_IMAGES := $(foreach g,$(GUEST_PAYLOADS),$(GUEST_B)/$(g).elf \
 	$(GUEST_B)/$(g).rom) $(GUEST_B)/modes16.rom
