@@ -18,7 +18,7 @@ MODELS = ("tigerlake", "corei7_sandy_bridge_2600k")
 
 class BochsKeel:
     def __init__(self, tmp, model="tigerlake", cpus=1, megs=512, cfg=None,
-                 files=None, cmdline="", limit=600):
+                 files=None, cmdline="", limit=600, uefi=False):
         self.tmp = str(tmp)
         os.makedirs(self.tmp, exist_ok=True)
         self.model = model
@@ -28,10 +28,26 @@ class BochsKeel:
         self.files = files or {}
         self.cmdline = cmdline
         self.limit = limit
+        self.uefi = uefi  # OVMF and the EFI file on a UEFI El Torito CD
         self.proc = None
         self.com1 = os.path.join(self.tmp, "bochs", "com1.txt")
 
+    def _efi_iso(self):
+        iso = os.path.join(self.tmp, "keel-efi.iso")
+        specs = ["%s:%s" % (local, dest) for dest, local in self.files.items()]
+        if self.cfg is not None:
+            cfg = os.path.join(self.tmp, "keel.cfg")
+            with open(cfg, "w") as f:
+                f.write(self.cfg)
+            specs.append(cfg + ":/keel/keel.cfg")
+        subprocess.run([os.path.join(ROOT, "scripts", "mkefiiso.sh"),
+                        os.path.join(BUILD, "BOOTX64.EFI"), iso] + specs,
+                       check=True, capture_output=True)
+        return iso
+
     def _iso(self):
+        if self.uefi:
+            return self._efi_iso()
         iso = os.path.join(self.tmp, "keel.iso")
         cfg = ""
         if self.cfg is not None:
@@ -49,7 +65,8 @@ class BochsKeel:
         self.proc = subprocess.Popen(
             [os.path.join(ROOT, "scripts", "run-bochs.sh"), "-m", self.model,
              "-c", str(self.cpus), "-M", str(self.megs), "-t", str(self.limit),
-             "-o", os.path.join(self.tmp, "bochs"), iso],
+             "-o", os.path.join(self.tmp, "bochs")] + (["-u"] if self.uefi else [])
+            + [iso],
             stdin=subprocess.DEVNULL, start_new_session=True)
         return self
 

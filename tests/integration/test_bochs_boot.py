@@ -32,3 +32,24 @@ def test_x2apic_and_tsc_deadline_on_tigerlake(tmp_path, x2apic):
                          r"unrestricted guest yes", out), out
     finally:
         k.stop()
+
+
+def test_uefi_under_ovmf_in_bochs(tmp_path):
+    """The one EFI file on a UEFI CD under OVMF in Bochs (ignore_bad_msrs):
+    Keel locks IA32_FEATURE_CONTROL itself, finds VMX and runs a VM. OVMF in
+    Bochs has no ACPI tables (they come from QEMU's fw_cfg): one CPU."""
+    from keelvm import BUILD
+    import os
+    cfg = "vm.a.firmware=/keel/guests/checks.rom\nvm.a.mem=64M\n"
+    k = BochsKeel(str(tmp_path), model="tigerlake", cpus=1, cfg=cfg, uefi=True,
+                  files={"/keel/guests/checks.rom":
+                         os.path.join(BUILD, "guests", "checks.rom")})
+    k.start()
+    try:
+        r = k.wait_ready(timeout=240)
+        assert r == {"cpus": 1, "mem_mib": r["mem_mib"], "virt": "vmx", "boot": "uefi"}
+        m = k.wait_for(r"^keel: vm a stopped reason=(\S+) (.*)$", 240)
+        assert m.group(1) == "exit" and m.group(2).startswith("status=0 "), m.group(0)
+        assert "keel-loader: loaded /keel/guests/checks.rom" in k.output()
+    finally:
+        k.stop()
