@@ -10,12 +10,6 @@
 #include "kernel/err.h"
 #include "svm/svm_softc.h"
 
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_LSTAR 0xC0000082
-#define MSR_CSTAR 0xC0000083
-#define MSR_SFMASK 0xC0000084
 
 /* --------------------------------------------------------------- IOPM -- */
 
@@ -117,20 +111,13 @@ bool svm_msrpm_intercepted(const uint8_t *msrpm, uint32_t msr, bool write)
  * exit (APM 15.5.1, 15.5.2): the guest reads and writes its own copy. EFER
  * and PAT are in the save area too but stay intercepted (svm_msr_access).
  */
-static const uint32_t svm_msr_passthrough[] = {
-	MSR_FS_BASE,	  MSR_GS_BASE,	    MSR_KERNEL_GS_BASE,
-	MSR_STAR,	  MSR_LSTAR,	    MSR_CSTAR,
-	MSR_SFMASK,	  MSR_SYSENTER_CS,  MSR_SYSENTER_ESP,
-	MSR_SYSENTER_EIP,
-};
 
 void svm_msrpm_init(uint8_t *msrpm)
 {
 	memset(msrpm, 0xFF, SVM_MSRPM_SIZE);
-	for (unsigned i = 0; i < sizeof(svm_msr_passthrough) /
-					sizeof(svm_msr_passthrough[0]);
+	for (unsigned i = 0; i < virt_msr_passthrough_count;
 	     i++)
-		svm_msrpm_set(msrpm, svm_msr_passthrough[i], false, false);
+		svm_msrpm_set(msrpm, virt_msr_passthrough[i], false, false);
 }
 
 /* ------------------------------------------------- emulated MSRs -- */

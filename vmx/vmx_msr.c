@@ -11,12 +11,6 @@
 #include "kernel/err.h"
 #include "vmx/vmx_softc.h"
 
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_LSTAR 0xC0000082
-#define MSR_CSTAR 0xC0000083
-#define MSR_SFMASK 0xC0000084
 
 /* 24.6.4: bitmap A covers ports 0-0x7FFF, B 0x8000-0xFFFF, one bit each;
  * every port exits (the core emulates or ignores what no device claims).
@@ -88,20 +82,13 @@ bool vmx_msr_intercepted(const uint8_t *bitmap, uint32_t msr, bool write)
  * loads a vCPU's values lazily (Keel itself never uses them). EFER and
  * PAT stay intercepted (vmx_msr_access).
  */
-static const uint32_t vmx_msr_passthrough[] = {
-	MSR_FS_BASE,	  MSR_GS_BASE,	    MSR_KERNEL_GS_BASE,
-	MSR_STAR,	  MSR_LSTAR,	    MSR_CSTAR,
-	MSR_SFMASK,	  MSR_SYSENTER_CS,  MSR_SYSENTER_ESP,
-	MSR_SYSENTER_EIP,
-};
 
 void vmx_msr_bitmap_init(uint8_t *bitmap)
 {
 	memset(bitmap, 0xFF, 4096);
-	for (unsigned i = 0; i < sizeof(vmx_msr_passthrough) /
-					sizeof(vmx_msr_passthrough[0]);
+	for (unsigned i = 0; i < virt_msr_passthrough_count;
 	     i++)
-		vmx_msr_bitmap_set(bitmap, vmx_msr_passthrough[i], false);
+		vmx_msr_bitmap_set(bitmap, virt_msr_passthrough[i], false);
 }
 
 /* ------------------------------------------------- emulated MSRs -- */

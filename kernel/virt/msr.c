@@ -18,6 +18,14 @@
 #define APIC_BASE_BSP (1ULL << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
 
+const uint32_t virt_msr_passthrough[] = {
+	MSR_FS_BASE,	MSR_GS_BASE,	  MSR_KERNEL_GS_BASE, MSR_STAR,
+	MSR_LSTAR,	MSR_CSTAR,	  MSR_SFMASK,	      MSR_SYSENTER_CS,
+	MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+};
+const unsigned virt_msr_passthrough_count =
+	sizeof(virt_msr_passthrough) / sizeof(virt_msr_passthrough[0]);
+
 int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 {
 	switch (index) {

@@ -411,6 +411,13 @@ int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit);
  * 'rounds' times; 0 when free memory ends where it started. */
 int virt_selftest_cycle(unsigned rounds, char *detail, size_t len);
 
+/* The MSRs a guest reads and writes without an exit, the same on both
+ * backends (kernel/virt/msr.c): FS/GS bases, KERNEL_GS_BASE, the SYSCALL
+ * and SYSENTER MSRs. Their guest values live in the VMCB or VMCS, or are
+ * switched by the backend; everything else is intercepted. */
+extern const uint32_t virt_msr_passthrough[];
+extern const unsigned virt_msr_passthrough_count;
+
 /* CPUID policy (kernel/virt/cpuid.c, one table): what a guest sees for
  * leaf/subleaf. regs[0..3] = EAX..EDX: in, what the host CPU reports for the
  * same leaf; out, the guest's view. Host-testable: no CPUID executed here. */
