@@ -8,6 +8,8 @@ beside its anchors in the same emulator (DESIGN.md section 8):
   in this emulator), from ../shared/recipes/svm-tcg.
 - kvm_tcg: Linux KVM as the L1 hypervisor in the same emulator, from
   ../shared/anchors/kvm-in-tcg/run.sh.
+- bochs_vmx: the same bench guest on the VMX backend under Bochs (tigerlake,
+  one CPU); Bochs has no anchor to compare with, the figures stand alone.
 
 Prints "bench <name> <value> <unit>" and "bench <name> ratio <r> vs <anchor>".
 KEEL_BENCH_ANCHORS=0 skips the anchors (they take a few minutes).
@@ -39,6 +41,28 @@ def keel_run():
         k.start()
         try:
             k.wait_for(r"^keel: vm bench stopped", 600)
+            out = k.output()
+        finally:
+            k.stop()
+    ns = {}
+    for name, m in KINDS:
+        hit = re.search(r"keel: vm bench bench marker %d-%d (\d+) ns" % (m, m + 1), out)
+        if hit:
+            ns[name] = int(hit.group(1)) / ITERS
+    return ns
+
+
+def bochs_run():
+    """The same bench guest on the VMX backend under Bochs (tigerlake)."""
+    from keelbochs import BochsKeel
+    cfg = "vm.bench.kernel=/keel/guests/bench.elf\nvm.bench.mem=64M\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        k = BochsKeel(tmp, model="tigerlake", cpus=1, cfg=cfg, limit=900,
+                      files={"/keel/guests/bench.elf":
+                             os.path.join(BUILD, "guests", "bench.elf")})
+        k.start()
+        try:
+            k.wait_for(r"^keel: vm bench stopped", 900)
             out = k.output()
         finally:
             k.stop()
@@ -89,6 +113,13 @@ def main():
             keel[name] = statistics.median(vals)
             print("bench svm_%s_exit %.0f ns" % (name, keel[name]))
             print("bench svm_%s_exits_per_s %.0f exits/s" % (name, 1e9 / keel[name]))
+    if shutil.which("bochs-bin"):
+        vmx = bochs_run()
+        for name, _ in KINDS:
+            if name in vmx:
+                print("bench bochs_vmx_%s_exit %.0f ns" % (name, vmx[name]))
+                print("bench bochs_vmx_%s_exits_per_s %.0f exits/s"
+                      % (name, 1e9 / vmx[name]))
     if os.environ.get("KEEL_BENCH_ANCHORS", "1") == "0":
         return
     floor = bare_loop()
