@@ -50,6 +50,10 @@ def test_uefi_under_ovmf_in_bochs(tmp_path):
         assert r == {"cpus": 1, "mem_mib": r["mem_mib"], "virt": "vmx", "boot": "uefi"}
         m = k.wait_for(r"^keel: vm a stopped reason=(\S+) (.*)$", 240)
         assert m.group(1) == "exit" and m.group(2).startswith("status=0 "), m.group(0)
-        assert "keel-loader: loaded /keel/guests/checks.rom" in k.output()
+        out = k.output()
+        assert "keel-loader: loaded /keel/guests/checks.rom" in out
+        # OVMF leaves the MSR unlocked; VMXON works only once Keel locks it.
+        assert "IA32_FEATURE_CONTROL 0x0 (unlocked, Keel will lock it)" in out, out
+        assert "virt: vmx backend enabled on 1 cpu(s)" in out
     finally:
         k.stop()
