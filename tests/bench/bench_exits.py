@@ -30,6 +30,16 @@ KINDS = [("cpuid", 0), ("pio_out", 2), ("mmio_write", 4), ("vmmcall", 6)]
 SHARED = os.path.join(ROOT, "..", "shared")
 
 
+def per_exit_ns(out):
+    """ns per exit of each kind, from Keel's bench marker lines."""
+    ns = {}
+    for name, m in KINDS:
+        hit = re.search(r"keel: vm bench bench marker %d-%d (\d+) ns" % (m, m + 1), out)
+        if hit:
+            ns[name] = int(hit.group(1)) / ITERS
+    return ns
+
+
 def keel_run():
     # The 64-bit start: guest RAM from 0 in 2 MiB nested pages, as the
     # probe behind the bare-loop anchor has it.
@@ -44,12 +54,7 @@ def keel_run():
             out = k.output()
         finally:
             k.stop()
-    ns = {}
-    for name, m in KINDS:
-        hit = re.search(r"keel: vm bench bench marker %d-%d (\d+) ns" % (m, m + 1), out)
-        if hit:
-            ns[name] = int(hit.group(1)) / ITERS
-    return ns
+    return per_exit_ns(out)
 
 
 def bochs_run():
@@ -66,12 +71,7 @@ def bochs_run():
             out = k.output()
         finally:
             k.stop()
-    ns = {}
-    for name, m in KINDS:
-        hit = re.search(r"keel: vm bench bench marker %d-%d (\d+) ns" % (m, m + 1), out)
-        if hit:
-            ns[name] = int(hit.group(1)) / ITERS
-    return ns
+    return per_exit_ns(out)
 
 
 def bare_loop():
