@@ -39,7 +39,7 @@ KERNEL_SRCS := \
 	kernel/virt/vm.c kernel/virt/exit.c kernel/virt/guest.c kernel/virt/load.c \
 	kernel/virt/elf64.c kernel/virt/msr.c kernel/virt/boot_vms.c \
 	kernel/virt/selftest_vm.c kernel/virt/emulate.c kernel/virt/decode.c \
-	kernel/virt/gwalk.c kernel/vdev/uart.c kernel/vdev/testdev.c kernel/vdev/vdev.c \
+	kernel/virt/gwalk.c kernel/virt/reset.c kernel/vdev/uart.c kernel/vdev/testdev.c kernel/vdev/vdev.c \
 	svm/svm.c svm/vmcb.c svm/svm_asm.S svm/svm_exit.c svm/svm_msr.c svm/asid.c \
 	vmx/vmx.c vmx/vmcs.c vmx/vmx_asm.S vmx/vmx_exit.c vmx/vmx_msr.c vmx/ept.c \
 	kernel/libc/string.c kernel/libc/printf.c \

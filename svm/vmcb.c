@@ -49,48 +49,20 @@ void vmcb_init_control(struct vmcb *vmcb, uint64_t iopm_pa, uint64_t msrpm_pa,
 	c->tlb_control = VMCB_TLB_FLUSH_ALL;
 }
 
-static void vmcb_seg_set(struct vmcb_seg *s, uint16_t sel, uint16_t attr,
-			 uint32_t limit, uint64_t base)
-{
-	s->sel = sel;
-	s->attr = attr;
-	s->limit = limit;
-	s->base = base;
-}
-
 void vmcb_reset_state(struct svm_vcpu *sv, uint32_t signature)
 {
 	struct vmcb_save *s = &sv->vmcb->save;
+	struct vcpu_regs r;
+	struct vcpu_sregs sr;
 
+	vcpu_reset_state(&r, &sr, signature);
 	memset(s, 0, sizeof(*s));
 	memset(&sv->gprs, 0, sizeof(sv->gprs));
-	/* APM 14.1.3 table 14-1 / SDM 9.1.4: EDX holds the processor's
-	 * family, model and stepping after RESET. */
-	sv->gprs.rdx = signature;
-
-	/* Code: present, readable, accessed; data: read/write, accessed. */
-	vmcb_seg_set(&s->cs, VMCB_RESET_CS_SEL, 0x009B, 0xFFFF,
-		     VMCB_RESET_CS_BASE);
-	vmcb_seg_set(&s->ds, 0, 0x0093, 0xFFFF, 0);
-	vmcb_seg_set(&s->es, 0, 0x0093, 0xFFFF, 0);
-	vmcb_seg_set(&s->ss, 0, 0x0093, 0xFFFF, 0);
-	vmcb_seg_set(&s->fs, 0, 0x0093, 0xFFFF, 0);
-	vmcb_seg_set(&s->gs, 0, 0x0093, 0xFFFF, 0);
-	vmcb_seg_set(&s->gdtr, 0, 0, 0xFFFF, 0);
-	vmcb_seg_set(&s->idtr, 0, 0, 0xFFFF, 0);
-	vmcb_seg_set(&s->ldtr, 0, 0x0082, 0xFFFF, 0);
-	vmcb_seg_set(&s->tr, 0, 0x008B, 0xFFFF, 0);
-	s->cpl = 0;
 	/* Architecturally EFER is 0 at reset, but VMRUN refuses a guest
-	 * without EFER.SVME (APM 15.5.1); the guest never sees the bit. */
-	s->efer = EFER_SVME;
-	s->cr0 = VMCB_RESET_CR0;
-	s->cr3 = 0;
-	s->cr4 = 0;
-	s->rflags = 0x2;
-	s->rip = VMCB_RESET_RIP;
-	s->rsp = 0;
-	s->rax = 0;
+	 * without EFER.SVME (APM 15.5.1): vmcb_set_sregs keeps it set, and
+	 * the guest never sees the bit. */
+	vmcb_set_sregs(sv, &sr);
+	vmcb_set_regs(sv, &r);
 	s->dr6 = VMCB_RESET_DR6;
 	s->dr7 = VMCB_RESET_DR7;
 	s->g_pat = VMCB_RESET_PAT;

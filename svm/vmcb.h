@@ -262,13 +262,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one page");
 #undef VMCB_CHECK
 
 /* The x86 reset values (APM vol.2 14.1.3, svm-tcg recipe 4.3). */
-#define VMCB_RESET_CR0 0x60000010ull /* CD | NW | ET */
 #define VMCB_RESET_DR6 0xFFFF0FF0ull
 #define VMCB_RESET_DR7 0x400ull
 #define VMCB_RESET_PAT 0x0007040600070406ull
-#define VMCB_RESET_CS_SEL 0xF000
-#define VMCB_RESET_CS_BASE 0xFFFF0000ull
-#define VMCB_RESET_RIP 0xFFF0ull
 
 struct svm_vcpu;
 

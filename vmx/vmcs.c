@@ -14,12 +14,8 @@
 #include "kernel/err.h"
 #include "vmx/vmx_softc.h"
 
-#define RESET_CR0 0x60000010ull /* CD | NW | ET (SDM 9.1.1, table 9-1) */
 #define RESET_DR7 0x400ull
 #define RESET_PAT 0x0007040600070406ull
-#define RESET_CS_SEL 0xF000
-#define RESET_CS_BASE 0xFFFF0000ull
-#define RESET_RIP 0xFFF0ull
 
 
 /* ------------------------------------------------------------ controls -- */
@@ -380,38 +376,17 @@ uint64_t vmx_cr4_real(const struct vmx_controls *c, uint64_t cr4)
 
 /* ------------------------------------------------------- reset state -- */
 
-static void vmx_seg_set(struct vcpu_segment *s, uint16_t sel, uint16_t attr,
-			uint32_t limit, uint64_t base)
-{
-	s->sel = sel;
-	s->attr = attr;
-	s->limit = limit;
-	s->base = base;
-}
-
 /* The same RESET state as vmcb_reset_state (SDM 9.1.1, table 9-1). */
 void vmx_reset_state(struct vmx_vcpu *vv, uint32_t signature)
 {
-	struct vcpu_sregs *s = &vv->sregs;
+	struct vcpu_regs r;
 
+	vcpu_reset_state(&r, &vv->sregs, signature);
 	memset(&vv->gprs, 0, sizeof(vv->gprs));
-	memset(s, 0, sizeof(*s));
-	vv->gprs.rdx = signature;
-	vmx_seg_set(&s->cs, RESET_CS_SEL, 0x009B, 0xFFFF, RESET_CS_BASE);
-	vmx_seg_set(&s->ds, 0, 0x0093, 0xFFFF, 0);
-	vmx_seg_set(&s->es, 0, 0x0093, 0xFFFF, 0);
-	vmx_seg_set(&s->ss, 0, 0x0093, 0xFFFF, 0);
-	vmx_seg_set(&s->fs, 0, 0x0093, 0xFFFF, 0);
-	vmx_seg_set(&s->gs, 0, 0x0093, 0xFFFF, 0);
-	vmx_seg_set(&s->ldtr, 0, 0x0082, 0xFFFF, 0);
-	vmx_seg_set(&s->tr, 0, 0x008B, 0xFFFF, 0);
-	s->gdtr.limit = 0xFFFF;
-	s->idtr.limit = 0xFFFF;
-	s->cr0 = RESET_CR0;
-	s->efer = 0;
-	vv->rip = RESET_RIP;
-	vv->rsp = 0;
-	vv->rflags = 0x2;
+	vv->gprs.rdx = r.rdx;
+	vv->rip = r.rip;
+	vv->rsp = r.rsp;
+	vv->rflags = r.rflags;
 	vv->interruptibility = 0;
 	vv->pat = RESET_PAT;
 	vv->entry_intr_info = 0;

@@ -407,6 +407,16 @@ int virt_init(void);
 /* Handle one exit in common code: 0 to run on, 1 when the vCPU must stop. */
 int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit);
 
+/* The x86 RESET state (kernel/virt/reset.c), for the backends' vcpu_create:
+ * every register of r and s, EDX = signature (CPUID 1 EAX). Backends add
+ * what only they hold (EFER.SVME, DR6/DR7, PAT). */
+#define VCPU_RESET_CR0 0x60000010ULL /* CD | NW | ET */
+#define VCPU_RESET_CS_SEL 0xF000
+#define VCPU_RESET_CS_BASE 0xFFFF0000ULL
+#define VCPU_RESET_RIP 0xFFF0ULL
+void vcpu_reset_state(struct vcpu_regs *r, struct vcpu_sregs *s,
+		      uint32_t signature);
+
 /* Self-test (kernel/virt/selftest_vm.c): create/run/stop/destroy VMs
  * 'rounds' times; 0 when free memory ends where it started. */
 int virt_selftest_cycle(unsigned rounds, char *detail, size_t len);
