@@ -274,6 +274,20 @@ enum vm_start_mode {
 	VM_START_RESET = 0, /* x86 reset state: CS:IP = F000:FFF0 */
 	VM_START_LONG64,    /* an ELF64 image entered in 64-bit mode on an
 			       identity map of the low 4 GiB (kernel/virt/load.c) */
+	VM_START_LINUX,	    /* a Linux bzImage (boot protocol 2.12+), 64-bit
+			       entry; vCPUs but the first wait for INIT-SIPI */
+	VM_START_MULTIBOOT, /* a Multiboot (v1) kernel, 32-bit protected-mode
+			       entry; vCPUs but the first wait for INIT-SIPI */
+};
+
+#define VM_MAX_MODULES 8
+
+/* A Multiboot module: its bytes and its command line (the path and the
+ * arguments keel.cfg gave, as GRUB passes them). */
+struct vm_module {
+	const void *data;
+	size_t size;
+	const char *cmdline;
 };
 
 struct vm_config {
@@ -282,15 +296,33 @@ struct vm_config {
 	uint64_t mem;
 	const void *firmware; /* flat image ending at 4 GiB, or NULL */
 	size_t firmware_size;
-	const void *image;    /* ELF64 executable for VM_START_LONG64 */
+	const void *image;    /* the kernel: ELF64, bzImage or Multiboot */
 	size_t image_size;
+	const void *initrd;   /* Linux: the initrd, or NULL */
+	size_t initrd_size;
+	const char *cmdline;  /* Linux and Multiboot: the command line, or NULL */
+	struct vm_module modules[VM_MAX_MODULES]; /* Multiboot */
+	unsigned module_count;
 	enum vm_start_mode start;
 	uint16_t debug_exit;  /* 0: none */
 };
 
+/* Multiprocessor start (SDM vol.3 9.4): where a vCPU is between INIT and
+ * the start-up IPI. */
+enum vcpu_mp_state {
+	VCPU_MP_RUNNABLE = 0,
+	VCPU_MP_WAIT_SIPI,  /* after INIT (an AP of a Linux/Multiboot VM from
+			       the start): runs nothing until a SIPI */
+};
+
+struct vlapic;
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
+	volatile enum vcpu_mp_state mp_state;
+	volatile int sipi_vector; /* a start-up IPI arrived: its vector, or -1 */
+	struct vlapic *lapic;	  /* this vCPU's local APIC (kernel/vdev) */
 	unsigned host_cpu;    /* the CPU its thread is pinned to */
 	struct thread *thread;
 	void *hw;	      /* backend context (VMCB / VMCS and friends) */
