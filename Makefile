@@ -45,6 +45,11 @@ KERNEL_SRCS := \
 	kernel/libc/string.c kernel/libc/printf.c \
 	mm/pmm.c mm/pt.c mm/kmem.c mm/heap.c mm/gmem.c \
 	kernel/virt/io.c kernel/virt/cpuid.c \
+	kernel/virt/linux.c kernel/virt/multiboot.c \
+	kernel/virt/acpi_gen.c kernel/virt/aml.c kernel/wallclock.c \
+	kernel/vdev/irq.c kernel/vdev/lapic.c kernel/vdev/ioapic.c \
+	kernel/vdev/pic.c kernel/vdev/pit.c kernel/vdev/rtc.c kernel/vdev/pm.c \
+	kernel/vdev/pci.c \
 	drivers/serial.c drivers/fbcon.c drivers/font.c
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))

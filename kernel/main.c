@@ -24,6 +24,7 @@
 #include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/wallclock.h"
 #include "kernel/trap.h"
 #include "kernel/virt/virt.h"
 #include "kernel/virt_detect.h"
@@ -213,6 +214,9 @@ static void kernel_main_late(void *arg)
 	ioapic_init();
 	if (time_init())
 		panic("no timer to calibrate the TSC against");
+	if (wallclock_init())
+		log_warn("keel: no readable CMOS clock; guests' RTCs start at "
+			 "the Unix epoch");
 	lapic_timer_calibrate();
 	lapic_timer_setup();
 	sched_init_cpu();

@@ -26,6 +26,8 @@ struct sched_rq {
 	struct thread *dead;	    /* to free once we are off its stack */
 	struct thread idle_thread;
 	struct sched_stats stats;
+	uint64_t armed_ns;	    /* the LAPIC timer's deadline, or UINT64_MAX;
+				       this CPU only, interrupts off */
 };
 
 void switch_context(uint64_t *save_rsp, uint64_t new_rsp);
@@ -92,6 +94,13 @@ static void rq_arm_timer(struct sched_rq *rq, struct thread *next, uint64_t now)
 		deadline = next->slice_end_ns;
 	if (rq->sleepers && rq->sleepers->wake_ns < deadline)
 		deadline = rq->sleepers->wake_ns;
+	if (next->timer_ns) {
+		if (next->timer_ns <= now)
+			next->timer_ns = 0; /* it fired: asked for once */
+		else if (next->timer_ns < deadline)
+			deadline = next->timer_ns;
+	}
+	rq->armed_ns = deadline;
 	if (deadline == UINT64_MAX)
 		lapic_timer_cancel();
 	else
@@ -140,6 +149,21 @@ static void schedule(void)
 	irq_restore(flags);
 }
 
+void thread_timer_at(uint64_t ns)
+{
+	uint64_t flags = irq_save();
+	struct percpu *cpu = this_cpu();
+	struct sched_rq *rq = cpu->rq;
+
+	cpu->current->timer_ns = ns;
+	if (ns && ns < rq->armed_ns) {
+		uint64_t now = time_ns();
+		lapic_timer_arm_ns(ns > now ? ns - now : 1);
+		rq->armed_ns = ns;
+	}
+	irq_restore(flags);
+}
+
 void sched_preempt(void)
 {
 	this_cpu()->rq->stats.preemptions++;
@@ -162,6 +186,7 @@ void sched_init_cpu(void)
 	struct sched_rq *rq = kzalloc(sizeof(*rq));
 
 	BUG_ON(!rq);
+	rq->armed_ns = UINT64_MAX;
 	rq->idle_thread.state = THREAD_RUNNING;
 	rq->idle_thread.cpu = cpu->cpu;
 	snprintf(rq->idle_thread.name, sizeof(rq->idle_thread.name), "idle/%u",

@@ -35,6 +35,7 @@ struct thread {
 	void *arg;
 	uint64_t wake_ns;
 	uint64_t slice_end_ns;
+	uint64_t timer_ns; /* thread_timer_at: an interrupt wanted by then */
 	uint64_t switches; /* times switched in */
 	bool wake_pending; /* a wake that raced with blocking */
 	struct thread *next; /* run queue or sleep list */
@@ -56,6 +57,11 @@ void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 void thread_block(void);	     /* until thread_wake() (or a pending wake) */
 void thread_wake(struct thread *t);
+/* The running thread wants a timer interrupt on this CPU at ns (time_ns
+ * clock) or earlier while it runs, without sleeping: a vCPU in the guest
+ * whose virtual timer is due. Once, until it fires or is set again; 0
+ * withdraws the wish (the interrupt may still come). */
+void thread_timer_at(uint64_t ns);
 void thread_exit(void) __attribute__((noreturn));
 void completion_init(struct completion *c);
 void completion_wait(struct completion *c);

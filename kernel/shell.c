@@ -17,13 +17,18 @@
 #include "kernel/shell.h"
 #include "kernel/time.h"
 #include "kernel/err.h"
+#include "kernel/vdev/vdev.h"
 #include "kernel/virt/virt.h"
 #include "mm/mm.h"
 
 #define SHELL_POLL_NS 20000000ULL /* 20 ms */
 
-static char shell_line[128];
+static char shell_line[256];
 static size_t shell_len;
+/* "vm <name> console": what is typed goes to this VM's COM1 until Ctrl-]. */
+static struct vm *shell_attached;
+#define SHELL_DETACH 0x1D /* Ctrl-] */
+#define SHELL_INPUT_WAIT_NS 5000000000ULL
 
 static void shell_shutdown(bool reboot)
 {
@@ -78,6 +83,25 @@ static void shell_vms(void)
 	}
 }
 
+/* Type text into a VM's serial port, waiting while its UART's FIFO is full
+ * (the guest drains it at its own pace). */
+static int shell_vm_input(struct vm *vm, const char *text, size_t len)
+{
+	uint64_t give_up = time_ns() + SHELL_INPUT_WAIT_NS;
+
+	while (len) {
+		unsigned n = vdev_console_input(vm, text, (unsigned)len);
+		text += n;
+		len -= n;
+		if (!len)
+			break;
+		if (vm->state != VM_RUNNING || time_ns() > give_up)
+			return KEEL_ETIMEDOUT;
+		thread_sleep_ns(1000000);
+	}
+	return 0;
+}
+
 /* "vm <name> <action>" */
 static void shell_vm(const char *args)
 {
@@ -86,7 +110,8 @@ static void shell_vm(const char *args)
 	size_t n = sp ? (size_t)(sp - args) : strlen(args);
 
 	if (!sp || n == 0 || n >= sizeof(name)) {
-		kprint_line("keel: usage: vm <name> start|stop|pause|resume|reset|destroy");
+		kprint_line("keel: usage: vm <name> start|stop|shutdown|pause|"
+			    "resume|reset|destroy|console|send <text>");
 		return;
 	}
 	memcpy(name, args, n);
@@ -98,11 +123,36 @@ static void shell_vm(const char *args)
 		return;
 	}
 	int err;
+	if (!strncmp(action, "send ", 5) || !strcmp(action, "send")) {
+		const char *text = action[4] ? action + 5 : "";
+		err = shell_vm_input(vm, text, strlen(text));
+		if (!err)
+			err = shell_vm_input(vm, "\r", 1);
+		if (err)
+			kprint_line("keel: vm %s send: the guest is not reading its "
+				    "serial port; input dropped", name);
+		return;
+	}
+	if (!strcmp(action, "console")) {
+		if (vm->state != VM_RUNNING) {
+			kprint_line("keel: vm %s is %s", name, vm_state_name(vm->state));
+			return;
+		}
+		kprint_line("keel: typing goes to vm %s; Ctrl-] returns to Keel",
+			    name);
+		shell_attached = vm;
+		return;
+	}
 	if (!strcmp(action, "start"))
 		err = vm_start(vm);
 	else if (!strcmp(action, "stop"))
 		err = vm_stop(vm, VM_STOP_POWEROFF, "by the console");
-	else if (!strcmp(action, "pause"))
+	else if (!strcmp(action, "shutdown")) {
+		/* Ask the guest: its OS powers off when it sees the press. */
+		err = vm->state == VM_RUNNING ? 0 : KEEL_EBUSY;
+		if (!err)
+			vdev_power_button(vm);
+	} else if (!strcmp(action, "pause"))
 		err = vm_pause(vm);
 	else if (!strcmp(action, "resume"))
 		err = vm_resume(vm);
@@ -123,8 +173,8 @@ static void shell_run(const char *cmd)
 		return;
 	if (!strcmp(cmd, "help"))
 		kprint_line("keel: commands: help, status, log, vms, "
-			    "vm <name> start|stop|pause|resume|reset|destroy, "
-			    "poweroff, reboot");
+			    "vm <name> start|stop|shutdown|pause|resume|reset|"
+			    "destroy|console|send <text>, poweroff, reboot");
 	else if (!strcmp(cmd, "vms"))
 		shell_vms();
 	else if (!strncmp(cmd, "vm ", 3))
@@ -152,6 +202,19 @@ static void shell_thread(void *arg)
 	for (;;) {
 		int c;
 		while ((c = serial_getc()) >= 0) {
+			if (shell_attached) {
+				char ch = (char)c;
+				if (c == SHELL_DETACH) {
+					shell_attached = NULL;
+					kprint_line("keel: back to Keel's console");
+				} else if (shell_vm_input(shell_attached, &ch, 1)) {
+					kprint_line("keel: vm %s does not read its "
+						    "serial port; detached",
+						    shell_attached->name);
+					shell_attached = NULL;
+				}
+				continue;
+			}
 			if (c == '\r' || c == '\n') {
 				shell_line[shell_len] = 0;
 				shell_len = 0;

@@ -11,11 +11,13 @@
 #include "kernel/cpu.h"
 #include "kernel/err.h"
 #include "kernel/log.h"
+#include "kernel/vdev/vdev.h"
 #include "kernel/virt/emulate.h"
 #include "kernel/virt_detect.h"
 #include "mm/mm.h"
 #include "svm/svm.h"
 #include "kernel/compiler.h"
+#include "kernel/vdev/vdev.h"
 #include "kernel/virt/fastpath.h"
 #include "svm/svm_softc.h"
 
@@ -161,7 +163,8 @@ __hot bool svm_fastpath(struct svm_vcpu *sv)
 		return false;
 	/* A flush asked for by another CPU (virt->flush) needs the slow
 	 * entry, which consumes it (asid.c). */
-	if (vcpu->pending_irq >= 0 || vcpu->vm->stop_requested ||
+	if (vcpu->pending_irq >= 0 || vdev_intr_work(vcpu) ||
+	    vcpu->vm->stop_requested ||
 	    vcpu->vm->pause_requested ||
 	    __atomic_load_n(&sv->flush_pending, __ATOMIC_ACQUIRE))
 		return false;

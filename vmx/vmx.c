@@ -469,6 +469,11 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		else if (vv->cpu != (int)cpu)
 			err = KEEL_EINVAL; /* vCPUs are pinned */
 		else if (sc->current != vv) {
+			static unsigned dbg_n;
+			if (dbg_n++ < 300)
+				log_info("DBG switch to vcpu %u rip %#llx last %#x launched %d prev %p",
+					 vv->vcpu->id, (unsigned long long)vv->rip,
+					 vv->last_exit_reason, vv->launched, (void *)sc->current);
 			if (vmx_ptrld(vv->vmcs_pa))
 				err = KEEL_EIO;
 			sc->current = vv;
@@ -495,6 +500,15 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		}
 		if (read_cr2() != vv->gprs.cr2)
 			write_cr2(vv->gprs.cr2);
+		{
+			static struct vmx_vcpu *dbg_last;
+			static unsigned dbg_m;
+			if (dbg_last != vv && dbg_m++ < 300)
+				log_info("DBG enter vcpu %u rip %#llx last %#x launched %d",
+					 vv->vcpu->id, (unsigned long long)vv->rip,
+					 vv->last_exit_reason, vv->launched);
+			dbg_last = vv;
+		}
 		rc = vmx_vmenter(&vv->gprs, vv->launched);
 		if (rc != VMX_ENTER_EXITED) {
 			uint32_t e = rc == VMX_ENTER_FAIL_VALID
@@ -510,6 +524,16 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		vv->sregs.cr2 = vv->gprs.cr2;
 		vv->launched = true;
 		vmx_exit_decode(vv, exit);
+		{
+			static unsigned long dbg_ex[2][64];
+			static unsigned long dbg_tot;
+			unsigned id = vv->vcpu->id & 1;
+			dbg_ex[id][vv->last_exit_reason & 63]++;
+			if ((++dbg_tot & 1023) == 0 && dbg_tot < 200000)
+				log_info("DBG exits %lu v0 ext %lu io %lu v1 ext %lu io %lu ept %lu rip1 %#llx irqs %llu",
+					 dbg_tot, dbg_ex[0][1], dbg_ex[0][30], dbg_ex[1][1], dbg_ex[1][30], dbg_ex[1][48],
+					 (unsigned long long)vv->rip, (unsigned long long)this_cpu()->irq_count);
+		}
 		irq_restore(flags);
 		if (exit->reason != EXIT_NONE)
 			return 0;
@@ -527,8 +551,12 @@ void vmx_sregs_fresh(struct vmx_vcpu *vv)
 	sc = &vmx_cpus[cpu_id()];
 	/* Only where the VMCS lives; elsewhere the last copy stands. */
 	if (vv->cpu == (int)cpu_id()) {
-		if (sc->current != vv && !vmx_ptrld(vv->vmcs_pa))
+		if (sc->current != vv && !vmx_ptrld(vv->vmcs_pa)) {
+			static unsigned dbg_k;
+			if (dbg_k++ < 300)
+				log_info("DBG fresh ptrld vcpu %u", vv->vcpu->id);
 			sc->current = vv;
+		}
 		if (sc->current == vv)
 			vmcs_read_sregs(vv);
 	}

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "kernel/vdev/uart.h"
 #include "kernel/virt/virt.h"
 
 #define TESTDEV_PORT 0xA00
@@ -26,14 +27,59 @@
 
 struct vdev_state;
 
-/* Create and register the devices of a VM (called by vm_create). */
+/* The platform's fixed addresses (what the ACPI tables describe). */
+#define VDEV_LAPIC_BASE 0xFEE00000ULL
+#define VDEV_IOAPIC_BASE 0xFEC00000ULL
+#define VDEV_PM_BASE 0x600   /* PM1a event 0x600, control 0x604, timer 0x608 */
+#define VDEV_PM_LEN 0x40     /* up to GPE0 at 0x620 and its enables */
+#define VDEV_SCI_IRQ 9
+#define VDEV_COM1_IRQ 4
+#define VDEV_RTC_IRQ 8
+
+/* Lifecycle (vm.c): vdev_init before the vCPUs exist, vdev_vcpu_init for
+ * each vCPU once it exists, vdev_destroy when the VM is freed. */
 int vdev_init(struct vm *vm, uint16_t debug_exit_port);
+int vdev_vcpu_init(struct vcpu *vcpu);
+/* An INIT IPI reached the vCPU: its local APIC goes to the INIT state. */
+void vdev_lapic_init_ipi(struct vcpu *vcpu);
 void vdev_destroy(struct vm *vm);
-/* The test device's timer: called on every exit and while halted. Returns
- * the pending deadline (ns) or 0; fires (sets pending_irq) when due. */
-uint64_t vdev_timer_poll(struct vcpu *vcpu, uint64_t now);
 /* Reset device state (vm_reset). */
 void vdev_reset(struct vm *vm);
+
+/* Called by the vCPU's own thread before every entry and while halted:
+ * run the timers it drives (its local APIC; vCPU 0 also the VM's PIT, RTC,
+ * PM timer and test device), raising their interrupts. Returns the next
+ * deadline (ns, time_ns clock) of any of them, or 0. */
+uint64_t vdev_timer_poll(struct vcpu *vcpu, uint64_t now);
+
+/* Interrupts for the core (kernel/vdev/irq.c). Whether the vCPU has an
+ * interrupt to take: the vector from its local APIC, VDEV_INTR_EXTINT when
+ * the PIC's INTR reaches it through LINT0, -1 when nothing. It stays
+ * pending: vdev_intr_take consumes it when the core can inject, and
+ * returns the vector (the PIC's INTA cycle happens then), or -1. */
+#define VDEV_INTR_EXTINT 256
+int vdev_intr_pending(struct vcpu *vcpu);
+int vdev_intr_take(struct vcpu *vcpu);
+/* An interrupt (or INIT, SIPI or NMI) may have arrived since the vCPU last
+ * looked: cheap test for the fast paths. */
+static inline bool vdev_intr_work(const struct vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->intr_work, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The local APIC's MSRs: IA32_APIC_BASE, x2APIC 0x800-0x8FF,
+ * IA32_TSC_DEADLINE. 0 done, -1 for #GP, 1 when msr is not the APIC's. */
+int vdev_lapic_msr(struct vcpu *vcpu, uint32_t msr, bool write, uint64_t *val);
+
+/* Set a GSI's line (0-23: IOAPIC pins; 0-15 also the PIC's, with IRQ 0 on
+ * IOAPIC pin 2 as the MADT's override says). Any thread. */
+void vdev_irq_set(struct vm *vm, unsigned gsi, bool level);
+
+/* Press the VM's ACPI power button (the guest decides to power off). */
+void vdev_power_button(struct vm *vm);
+/* Bytes typed for the VM's COM1: how many the UART took (its FIFO holds
+ * 16; the rest is the caller's to retry). */
+unsigned vdev_console_input(struct vm *vm, const char *buf, unsigned len);
 
 /* Pure register models, host-testable (tests/unit/test_vdev.c). */
 struct testdev {
@@ -47,14 +93,8 @@ struct testdev {
 	uint8_t scratch[SCRATCH_SIZE];
 };
 
-struct uart16550 {
-	uint8_t ier, lcr, mcr, scr, dll, dlm;
-};
-
 /* Register-level behaviour, with side effects returned to the caller. */
 int testdev_mmio(struct testdev *t, uint64_t off, uint8_t size, bool write,
 		 uint64_t *val);
-/* For OUT: returns what happened (UART: the byte to print, or -1). */
-int uart_io(struct uart16550 *u, uint16_t reg, bool in, uint8_t *val);
 
 #endif

@@ -9,6 +9,7 @@
 #include "kernel/config.h"
 #include "kernel/err.h"
 #include "kernel/log.h"
+#include "kernel/virt/boot_proto.h"
 #include "kernel/virt/virt_internal.h"
 
 static const void *module_data(const struct boot_info *bi, const char *path,
@@ -36,10 +37,120 @@ static bool is_elf64(const void *p, size_t size)
 	return size >= 16 && !memcmp(b, "\177ELF", 4) && b[4] == 2;
 }
 
+/* How a kernel file starts, in this order: a Linux bzImage ("HdrS" at
+ * 0x202, boot.rst), a Multiboot kernel (a header in the first 8 KiB, even
+ * one Keel will refuse: the loader says why), an ELF64 executable. */
+static int kernel_start_mode(const void *image, size_t size,
+			     enum vm_start_mode *mode)
+{
+	struct mb_header h;
+	const char *why;
+
+	if (size >= LINUX_HDR_MAGIC + 4 &&
+	    !memcmp((const uint8_t *)image + LINUX_HDR_MAGIC, "HdrS", 4))
+		*mode = VM_START_LINUX;
+	else if (mb_header_find(image, size, &h, &why) != KEEL_ENOENT)
+		*mode = VM_START_MULTIBOOT;
+	else if (is_elf64(image, size))
+		*mode = VM_START_LONG64;
+	else
+		return KEEL_ENOTSUP;
+	return 0;
+}
+
+/* The strings a VM keeps for its life (vm_config holds pointers): the
+ * command line, and each module's "path args" as GRUB passes it. One
+ * allocation, NULL when there is nothing to keep. */
+static char *boot_vm_strings(const struct cfg_vm *c, struct vm_config *vc)
+{
+	size_t len = strlen(c->cmdline) + 1;
+	char *buf, *p;
+
+	for (unsigned i = 0; i < c->module_count; i++)
+		len += strlen(c->modules[i].path) + 1 + strlen(c->modules[i].args) + 1;
+	buf = kmalloc(len);
+	if (!buf)
+		return NULL;
+	p = buf;
+	memcpy(p, c->cmdline, strlen(c->cmdline) + 1);
+	vc->cmdline = p;
+	p += strlen(p) + 1;
+	for (unsigned i = 0; i < c->module_count; i++) {
+		const struct cfg_file *m = &c->modules[i];
+		size_t n = strlen(m->path);
+		memcpy(p, m->path, n);
+		if (m->args[0]) {
+			p[n++] = ' ';
+			memcpy(p + n, m->args, strlen(m->args));
+			n += strlen(m->args);
+		}
+		p[n] = '\0';
+		vc->modules[i].cmdline = p;
+		p += n + 1;
+	}
+	return buf;
+}
+
+static int boot_vm_kernel(const struct boot_info *bi, const struct cfg_vm *c,
+			  struct vm_config *vc)
+{
+	static const char *const names[] = {
+		[VM_START_LONG64] = "ELF64",
+		[VM_START_LINUX] = "Linux",
+		[VM_START_MULTIBOOT] = "Multiboot",
+	};
+
+	vc->image = module_data(bi, c->kernel.path, &vc->image_size, c->name,
+				"kernel");
+	if (!vc->image)
+		return KEEL_ENOENT;
+	if (kernel_start_mode(vc->image, vc->image_size, &vc->start)) {
+		log_err("vm %s: kernel %s is neither a Linux bzImage (\"HdrS\" at "
+			"0x202), a Multiboot kernel (header in the first 8 KiB) "
+			"nor an ELF64 executable", c->name, c->kernel.path);
+		return KEEL_ENOTSUP;
+	}
+	if (c->initrd.path[0] && vc->start != VM_START_LINUX) {
+		log_err("vm %s: initrd %s: only a Linux kernel takes an initrd "
+			"(kernel %s is %s)", c->name, c->initrd.path,
+			c->kernel.path, names[vc->start]);
+		return KEEL_EINVAL;
+	}
+	if (c->module_count && vc->start != VM_START_MULTIBOOT) {
+		log_err("vm %s: module=: only a Multiboot kernel takes modules "
+			"(kernel %s is %s%s)", c->name, c->kernel.path,
+			names[vc->start],
+			vc->start == VM_START_LINUX ? "; use initrd=" : "");
+		return KEEL_EINVAL;
+	}
+	if (c->initrd.path[0]) {
+		vc->initrd = module_data(bi, c->initrd.path, &vc->initrd_size,
+					 c->name, "initrd");
+		if (!vc->initrd)
+			return KEEL_ENOENT;
+	}
+	if (c->module_count > VM_MAX_MODULES) {
+		log_err("vm %s: %u modules, at most %u", c->name, c->module_count,
+			VM_MAX_MODULES);
+		return KEEL_EINVAL;
+	}
+	vc->module_count = c->module_count;
+	for (unsigned i = 0; i < c->module_count; i++) {
+		vc->modules[i].data = module_data(bi, c->modules[i].path,
+						  &vc->modules[i].size, c->name,
+						  "module");
+		if (!vc->modules[i].data)
+			return KEEL_ENOENT;
+	}
+	return 0;
+}
+
 static int boot_vm_one(const struct boot_info *bi, const struct cfg_vm *c)
 {
 	struct vm_config config, *vc = &config;
+	char *strings = NULL;
 	struct vm *vm;
+	int err;
 
 	memset(vc, 0, sizeof(*vc));
 	strlcpy(vc->name, c->name, sizeof(vc->name));
@@ -58,26 +169,25 @@ static int boot_vm_one(const struct boot_info *bi, const struct cfg_vm *c)
 			return KEEL_ENOENT;
 		vc->start = VM_START_RESET;
 	} else if (c->kernel.path[0]) {
-		vc->image = module_data(bi, c->kernel.path, &vc->image_size,
-					c->name, "kernel");
-		if (!vc->image)
-			return KEEL_ENOENT;
-		if (!is_elf64(vc->image, vc->image_size)) {
-			log_err("vm %s: kernel %s: only ELF64 kernels run in this "
-				"build (Linux and Multiboot kernels come later)",
-				c->name, c->kernel.path);
-			return KEEL_ENOTSUP;
+		err = boot_vm_kernel(bi, c, vc);
+		if (err)
+			return err;
+		if (vc->start != VM_START_LONG64) {
+			strings = boot_vm_strings(c, vc);
+			if (!strings)
+				return KEEL_ENOMEM;
 		}
-		vc->start = VM_START_LONG64;
 	} else {
 		log_err("vm %s: neither firmware nor kernel is set", c->name);
 		return KEEL_EINVAL;
 	}
-	int err = vm_create(vc, &vm);
+	err = vm_create(vc, &vm);
 	if (err) {
 		log_err("vm %s: not created: %s", c->name, err_str(err));
+		kfree(strings);
 		return err;
 	}
+	/* strings now belong to the VM's configuration, for Keel's life. */
 	if (c->autostart)
 		err = vm_start(vm);
 	return err;

@@ -58,11 +58,11 @@
  * guest MWAIT would idle the host CPU; no intercept); 5 VMX, 6 SMX (no
  * nested virtualization); 7 EIST, 8 TM2 (power management MSRs); 10
  * CNXT-ID; 17 PCID (conservative until INVPCID and CR4.PCIDE are handled
- * by both backends); 21 x2APIC (no x2APIC model yet); 24 TSC-deadline (no
- * LAPIC timer model yet); 27 OSXSAVE (mirrors the guest's CR4.OSXSAVE, which
+ * by both backends); 27 OSXSAVE (mirrors the guest's CR4.OSXSAVE, which
  * the issue that adds XSAVE handling will track; 0 until then, so
- * user-space that checks it before using AVX stays on SSE). Bit 31, the
- * hypervisor bit, is forced on.
+ * user-space that checks it before using AVX stays on SSE). Forced on,
+ * whatever the host has: 21 x2APIC and 24 TSC-deadline (kernel/vdev's local
+ * APIC model has both), 31 the hypervisor bit.
  */
 
 #define L1_EDX_PASS                                                           \
@@ -89,8 +89,7 @@
 	 | B(26)   /* SSE2 */                                                   \
 	 | B(27))  /* SS: self-snoop, information */
 /*
- * Cleared in EDX: 9 APIC (no local APIC model until the Linux issue: a guest
- * told it has one would touch 0xFEE00000 and be stopped); 18 PSN; 21 DS;
+ * Forced on in EDX: 9 APIC (kernel/vdev/lapic.c). Cleared: 18 PSN; 21 DS;
  * 22 ACPI (thermal MSRs); 29 TM; 31 PBE; 28 HTT is computed (FIX_LEAF1).
  */
 
@@ -166,7 +165,8 @@
  */
 #define E1_EDX_PASS                                                           \
 	(B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8)         \
-	 /* AMD's copies of leaf 1 EDX bits, same policy (9 APIC cleared) */    \
+	 /* AMD's copies of leaf 1 EDX bits, same policy */                     \
+	 | B(9)	   /* APIC (emulated: force it as leaf 1 does) */              \
 	 | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) | B(23) | B(24)     \
 	 | B(11)   /* SYSCALL: STAR/LSTAR/CSTAR/SFMASK are in the VMCB/VMCS */  \
 	 | B(20)   /* NX */                                                     \
@@ -227,7 +227,8 @@ static const struct cpuid_rule cpuid_rules[] = {
 	/* Signature (family/model/stepping) passes: errata workarounds in
 	 * the guest must match the CPU it runs on. */
 	{ 0x1, ANY, { ALL, L1_EBX_PASS, L1_ECX_PASS, L1_EDX_PASS },
-	  { 0, 0, B(31) /* hypervisor present */, 0 }, FIX_LEAF1 },
+	  { 0, 0, B(31) /* hypervisor */ | B(21) /* x2APIC */ |
+		  B(24) /* TSC-deadline */, B(9) /* APIC */ }, FIX_LEAF1 },
 	/* Cache and TLB descriptors: information. */
 	{ 0x2, ANY, { ALL, ALL, ALL, ALL }, { 0 }, FIX_NONE },
 	/* Deterministic cache parameters: the host's caches, this VM's core
@@ -259,7 +260,7 @@ static const struct cpuid_rule cpuid_rules[] = {
 	/* Highest extended leaf (capped); AMD's vendor string. */
 	{ 0x80000000, ANY, { ALL, ALL, ALL, ALL }, { 0 }, FIX_MAX_EXT },
 	/* Extended signature and features. */
-	{ 0x80000001, ANY, { ALL, ALL, E1_ECX_PASS, E1_EDX_PASS }, { 0 },
+	{ 0x80000001, ANY, { ALL, ALL, E1_ECX_PASS, E1_EDX_PASS }, { 0, 0, 0, B(9) },
 	  FIX_NONE },
 	/* Processor brand string. */
 	{ 0x80000002, ANY, { ALL, ALL, ALL, ALL }, { 0 }, FIX_NONE },

@@ -372,9 +372,20 @@ static int exit_npf(struct vcpu *vcpu, struct vm_exit *exit)
 	}
 }
 
+/* Whether a halted vCPU has a reason to run again (SDM vol.3 8.2? HLT:
+ * an unmasked interrupt, NMI, INIT or SIPI). */
+static bool hlt_wakes(struct vcpu *vcpu, bool can_wake)
+{
+	if (vcpu->nmi_pending || vcpu->init_pending)
+		return true;
+	return can_wake &&
+	       (vcpu->pending_irq >= 0 || vdev_intr_pending(vcpu) >= 0);
+}
+
 /* HLT: wait until an interrupt can wake the vCPU. A vCPU halted with
- * interrupts off and nothing pending can never wake: when every vCPU of the
- * VM is in that state the VM is stopped as "halted". */
+ * interrupts off and nothing pending can never wake but by another vCPU's
+ * NMI or INIT: when every vCPU of the VM is in that state (or waits for a
+ * SIPI) the VM is stopped as "halted". */
 static int exit_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vm *vm = vcpu->vm;
@@ -390,28 +401,22 @@ static int exit_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 	for (;;) {
 		uint64_t now = time_ns();
 		uint64_t deadline = vdev_timer_poll(vcpu, now);
+		__atomic_store_n(&vcpu->intr_work, 0, __ATOMIC_RELEASE);
 		if (vm->stop_requested || vm->pause_requested)
 			break;
-		if (vcpu->pending_irq >= 0 && can_wake)
+		if (hlt_wakes(vcpu, can_wake))
 			break;
 		if (!can_wake && !deadline) {
-			unsigned dead = __atomic_add_fetch(&vm->vcpus_dead_halted, 1,
-							   __ATOMIC_SEQ_CST);
-			if (dead == vm->vcpus_running) {
-				vm_fail(vcpu, VM_STOP_HALTED,
-					"every vcpu halted with interrupts off at "
-					"rip %#llx", (unsigned long long)r.rip);
+			if (vcpu_wait_dead(vcpu, r.rip)) {
 				vcpu->halted = false;
 				return 1;
 			}
-			while (!vm->stop_requested && !vm->pause_requested)
-				thread_block();
-			__atomic_sub_fetch(&vm->vcpus_dead_halted, 1,
-					   __ATOMIC_SEQ_CST);
 			continue;
 		}
+		if (vdev_intr_work(vcpu))
+			continue;
 		if (deadline)
-			thread_sleep_ns(deadline - now);
+			thread_sleep_ns(deadline > now ? deadline - now : 1);
 		else
 			thread_block();
 	}
@@ -419,24 +424,73 @@ static int exit_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 	return vm->stop_requested ? 1 : 0;
 }
 
-/* Inject the pending interrupt if the guest can take it, else ask for the
- * window. Called before every entry. */
+/* Wait while nothing but another vCPU (INIT, NMI, SIPI) or Keel (stop,
+ * pause) can make this one run. 1 when the whole VM is stuck so and was
+ * stopped as "halted". */
+int vcpu_wait_dead(struct vcpu *vcpu, uint64_t rip)
+{
+	struct vm *vm = vcpu->vm;
+	unsigned dead = __atomic_add_fetch(&vm->vcpus_dead_halted, 1,
+					   __ATOMIC_SEQ_CST);
+
+	if (dead == vm->vcpus_running) {
+		vm_fail(vcpu, VM_STOP_HALTED,
+			"every vcpu halted with interrupts off at rip %#llx",
+			(unsigned long long)rip);
+		__atomic_sub_fetch(&vm->vcpus_dead_halted, 1, __ATOMIC_SEQ_CST);
+		return 1;
+	}
+	while (!vm->stop_requested && !vm->pause_requested &&
+	       !vcpu->nmi_pending && !vcpu->init_pending &&
+	       !(vcpu->mp_state == VCPU_MP_WAIT_SIPI && vcpu->sipi_vector >= 0)) {
+		__atomic_store_n(&vcpu->intr_work, 0, __ATOMIC_RELEASE);
+		if (vcpu->nmi_pending || vcpu->init_pending ||
+		    (vcpu->mp_state == VCPU_MP_WAIT_SIPI && vcpu->sipi_vector >= 0))
+			break;
+		thread_block();
+	}
+	__atomic_sub_fetch(&vm->vcpus_dead_halted, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Inject what the vCPU should take next if the guest can take it, else ask
+ * for the window; arm a host timer for the vCPU's next virtual timer.
+ * Called before every entry. One event per entry: NMI first, then the test
+ * device's line, then the local APIC or the PIC. */
 __hot void vcpu_deliver_irq(struct vcpu *vcpu)
 {
-	vdev_timer_poll(vcpu, time_ns());
-	int vector = vcpu->pending_irq;
-	if (vector < 0)
-		return;
-	if (virt->can_inject_intr(vcpu)) {
-		virt->inject_event(vcpu, (uint8_t)vector, EVENT_EXTINT, false, 0);
-		vcpu->pending_irq = -1;
-		if (vcpu->intr_window_requested) {
-			virt->request_intr_window(vcpu, false);
-			vcpu->intr_window_requested = false;
+	uint64_t next = vdev_timer_poll(vcpu, time_ns());
+	bool want = false;
+
+	thread_timer_at(next);
+	__atomic_store_n(&vcpu->intr_work, 0, __ATOMIC_RELEASE);
+	if (vcpu->nmi_pending) {
+		if (virt->can_inject_intr(vcpu)) {
+			vcpu->nmi_pending = false;
+			virt->inject_event(vcpu, 2, EVENT_NMI, false, 0);
+		} else {
+			want = true;
 		}
-	} else if (!vcpu->intr_window_requested) {
-		virt->request_intr_window(vcpu, true);
-		vcpu->intr_window_requested = true;
+	} else if (vcpu->pending_irq >= 0 || vdev_intr_pending(vcpu) >= 0) {
+		if (virt->can_inject_intr(vcpu)) {
+			int vector = vcpu->pending_irq;
+			if (vector >= 0)
+				vcpu->pending_irq = -1;
+			else
+				vector = vdev_intr_take(vcpu);
+			if (vector >= 0)
+				virt->inject_event(vcpu, (uint8_t)vector,
+						   EVENT_EXTINT, false, 0);
+			/* Another may be waiting behind it. */
+			if (vcpu->pending_irq >= 0 || vdev_intr_pending(vcpu) >= 0)
+				want = true;
+		} else {
+			want = true;
+		}
+	}
+	if (want != vcpu->intr_window_requested) {
+		virt->request_intr_window(vcpu, want);
+		vcpu->intr_window_requested = want;
 	}
 }
 

@@ -5,6 +5,7 @@
  * a CPU does for an MSR it does not have.
  */
 #include "kernel/arch/x86.h"
+#include "kernel/vdev/vdev.h"
 #include "kernel/virt/virt_internal.h"
 
 #define MSR_IA32_TSC 0x10
@@ -13,10 +14,9 @@
 #define MSR_IA32_MTRR_DEF_TYPE 0x2FF
 #define MSR_IA32_BIOS_SIGN_ID 0x8B
 #define MSR_AMD_PATCH_LEVEL 0x8B
+#define MSR_IA32_MCG_CAP 0x179
+#define MSR_IA32_MCG_STATUS 0x17A
 
-#define APIC_BASE_DEFAULT 0xFEE00000ULL
-#define APIC_BASE_BSP (1ULL << 8)
-#define APIC_BASE_ENABLE (1ULL << 11)
 
 const uint32_t virt_msr_passthrough[] = {
 	MSR_FS_BASE,	MSR_GS_BASE,	  MSR_KERNEL_GS_BASE, MSR_STAR,
@@ -28,11 +28,11 @@ const unsigned virt_msr_passthrough_count =
 
 int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 {
+	/* IA32_APIC_BASE, the x2APIC registers, IA32_TSC_DEADLINE. */
+	int lapic = vdev_lapic_msr(vcpu, index, false, val);
+	if (lapic <= 0)
+		return lapic;
 	switch (index) {
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
-		       (vcpu->id == 0 ? APIC_BASE_BSP : 0);
-		return 0;
 	case MSR_IA32_TSC:
 		*val = rdtsc(); /* the guest's TSC is the host's (no offset) */
 		return 0;
@@ -42,6 +42,8 @@ int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 	case MSR_IA32_MTRRCAP:
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_IA32_MCG_CAP:	  /* no banks, no MCG_CTL (SDM vol.3 16.3.1) */
+	case MSR_IA32_MCG_STATUS:
 		*val = 0; /* no MTRRs to program, no microcode revision */
 		return 0;
 	default:
@@ -51,15 +53,16 @@ int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 
 int vmsr_write(struct vcpu *vcpu, uint32_t index, uint64_t val)
 {
+	int lapic = vdev_lapic_msr(vcpu, index, true, &val);
+	if (lapic <= 0)
+		return lapic;
 	switch (index) {
-	case MSR_IA32_APIC_BASE:
-		/* The APIC stays where it is, enabled, in xAPIC mode. */
-		return (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_ENABLE)
-			       ? 0 : -1;
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_BIOS_SIGN_ID:
 		return 0; /* accepted and ignored */
+	case MSR_IA32_MCG_STATUS:
+		return val ? -1 : 0; /* only 0 is written back (SDM 16.3.1.2) */
 	default:
 		return -1;
 	}

@@ -322,6 +322,11 @@ struct vcpu {
 	unsigned id;
 	volatile enum vcpu_mp_state mp_state;
 	volatile int sipi_vector; /* a start-up IPI arrived: its vector, or -1 */
+	volatile bool init_pending; /* an INIT IPI arrived */
+	volatile bool nmi_pending;
+	/* Set (by any CPU) when an interrupt, NMI, INIT or SIPI may be waiting:
+	 * the vCPU looks before its next entry (kernel/vdev/irq.c). */
+	volatile unsigned intr_work;
 	struct vlapic *lapic;	  /* this vCPU's local APIC (kernel/vdev) */
 	unsigned host_cpu;    /* the CPU its thread is pinned to */
 	struct thread *thread;

@@ -45,6 +45,7 @@ void vcpu_kick(struct vcpu *vcpu);
 
 /* exit.c */
 void vcpu_deliver_irq(struct vcpu *vcpu);
+int vcpu_wait_dead(struct vcpu *vcpu, uint64_t rip);
 void vcpu_dump(struct vcpu *vcpu);
 
 /* msr.c: the guest's MSRs the core emulates. 0, or -1 for #GP. */

@@ -275,6 +275,59 @@ static void vcpu_wait_while_paused(struct vcpu *vcpu)
 	__atomic_sub_fetch(&vm->vcpus_parked, 1, __ATOMIC_SEQ_CST);
 }
 
+/* EDX after RESET and INIT: the processor signature (CPUID 1 EAX). */
+static uint32_t vcpu_signature(struct vcpu *vcpu)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	return a;
+}
+
+/* INIT (SDM vol.3 9.1.1, table 9-1): the processor state of RESET, but for
+ * the MSRs, caches and the local APIC's id and base; then wait for SIPI. */
+static void vcpu_do_init(struct vcpu *vcpu)
+{
+	struct vcpu_regs r;
+	struct vcpu_sregs s;
+
+	vcpu->init_pending = false;
+	vcpu->nmi_pending = false;
+	vcpu->pending_irq = -1;
+	vcpu_reset_state(&r, &s, vcpu_signature(vcpu));
+	virt->set_sregs(vcpu, &s);
+	virt->set_regs(vcpu, &r);
+	vdev_lapic_init_ipi(vcpu);
+	vcpu->sipi_vector = -1;
+	vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+}
+
+/* Wait for the start-up IPI, then begin in real mode at vector * 4 KiB
+ * (SDM vol.3 9.4.4.1: CS selector vector << 8, base vector << 12, IP 0).
+ * 1 when the VM stopped meanwhile. */
+static int vcpu_wait_sipi(struct vcpu *vcpu)
+{
+	struct vcpu_regs r;
+	struct vcpu_sregs s;
+	int vector = vcpu->sipi_vector;
+
+	if (vector < 0) {
+		if (vcpu_wait_dead(vcpu, 0))
+			return 1;
+		return 0; /* look again: SIPI, INIT, stop or pause */
+	}
+	virt->get_sregs(vcpu, &s);
+	virt->get_regs(vcpu, &r);
+	s.cs.sel = (uint16_t)(vector << 8);
+	s.cs.base = (uint64_t)vector << 12;
+	r.rip = 0;
+	virt->set_sregs(vcpu, &s);
+	virt->set_regs(vcpu, &r);
+	vcpu->sipi_vector = -1;
+	vcpu->mp_state = VCPU_MP_RUNNABLE;
+	return 0;
+}
+
 __hot static void vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -284,6 +337,13 @@ __hot static void vcpu_thread(void *arg)
 	while (!vm->stop_requested) {
 		if (vm->pause_requested) {
 			vcpu_wait_while_paused(vcpu);
+			continue;
+		}
+		if (__builtin_expect(vcpu->init_pending, 0))
+			vcpu_do_init(vcpu);
+		if (__builtin_expect(vcpu->mp_state == VCPU_MP_WAIT_SIPI, 0)) {
+			if (vcpu_wait_sipi(vcpu))
+				break;
 			continue;
 		}
 		vcpu_deliver_irq(vcpu);
@@ -401,7 +461,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		return KEEL_EINVAL;
 	if (cfg->start == VM_START_RESET && !cfg->firmware)
 		return KEEL_EINVAL;
-	if (cfg->start == VM_START_LONG64 && !cfg->image)
+	if (cfg->start != VM_START_RESET && !cfg->image)
 		return KEEL_EINVAL;
 
 	struct vm *vm = kzalloc(sizeof(*vm));
@@ -428,8 +488,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		v->vm = vm;
 		v->id = i;
 		v->pending_irq = -1;
+		v->sipi_vector = -1;
 		vm->vcpus[vm->vcpu_count++] = v;
-		err = virt->vcpu_create(v);
+		err = vdev_vcpu_init(v);
+		if (!err)
+			err = virt->vcpu_create(v);
 		if (err)
 			v->hw = NULL;
 	}
@@ -535,6 +598,10 @@ int vm_reset(struct vm *vm)
 		err = virt->vcpu_create(v);
 		v->pending_irq = -1;
 		v->halted = false;
+		v->nmi_pending = false;
+		v->init_pending = false;
+		v->sipi_vector = -1;
+		v->mp_state = VCPU_MP_RUNNABLE;
 	}
 	if (!err)
 		err = vm_boot_state(vm, &vm->cfg);

@@ -93,4 +93,44 @@ $(GUEST_B)/checks-bare.elf: $(GUEST_B)/obj/checks-bare.o $(GUEST_RUNTIME) \
 	$(GUEST_Q)ld $(GUEST_LDFLAGS) -T $(GUEST_DIR)/payload.ld -o $@ \
 		$(GUEST_RUNTIME) $<
 
+# mbtest: a Multiboot (v1) kernel, 32-bit, ELF32 at 1 MiB (mbtest.c says
+# what it checks). mbtest.elf has the loader read its program headers;
+# mbtest-aout.elf is the same kernel with the a.out kludge (header flags
+# bit 16). Its own objects (build/guests/obj32/), its own tiny runtime.
+MBTEST_CFLAGS := $(filter-out -m64 -mcmodel=small -mno-red-zone,$(GUEST_CFLAGS)) \
+	-m32 -march=i686
+MBTEST_ASFLAGS := $(filter-out -m64,$(GUEST_ASFLAGS)) -m32
+MBTEST_LDFLAGS := -m elf_i386 $(GUEST_LDFLAGS)
+MBTEST_IMAGES := $(GUEST_B)/mbtest.elf $(GUEST_B)/mbtest-aout.elf
+GUEST_IMAGES += $(MBTEST_IMAGES)
+guests: $(MBTEST_IMAGES)
+
+$(GUEST_B)/obj32/mbtest.o: $(GUEST_DIR)/mbtest.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  GUESTCC $< (32-bit)")
+	$(GUEST_Q)gcc $(MBTEST_CFLAGS) -c $< -o $@
+
+$(GUEST_B)/obj32/mbstart.o: $(GUEST_DIR)/mbstart.S
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  GUESTAS $< (32-bit)")
+	$(GUEST_Q)gcc $(MBTEST_ASFLAGS) -c $< -o $@
+
+$(GUEST_B)/obj32/mbstart-aout.o: $(GUEST_DIR)/mbstart.S
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  GUESTAS $< (32-bit, a.out kludge)")
+	$(GUEST_Q)gcc $(MBTEST_ASFLAGS) -DMB_AOUT -c $< -o $@
+
+$(GUEST_B)/mbtest.elf: $(GUEST_B)/obj32/mbstart.o $(GUEST_B)/obj32/mbtest.o \
+		$(GUEST_DIR)/mbtest.ld
+	@$(if $(V),,echo "  GUESTLD $@")
+	$(GUEST_Q)ld $(MBTEST_LDFLAGS) -T $(GUEST_DIR)/mbtest.ld -o $@ \
+		$(filter %.o,$^)
+
+$(GUEST_B)/mbtest-aout.elf: $(GUEST_B)/obj32/mbstart-aout.o \
+		$(GUEST_B)/obj32/mbtest.o $(GUEST_DIR)/mbtest.ld
+	@$(if $(V),,echo "  GUESTLD $@")
+	$(GUEST_Q)ld $(MBTEST_LDFLAGS) -T $(GUEST_DIR)/mbtest.ld -o $@ \
+		$(filter %.o,$^)
+
 -include $(wildcard $(GUEST_B)/obj/*.d)
+-include $(wildcard $(GUEST_B)/obj32/*.d)
