@@ -214,9 +214,7 @@ static void kernel_main_late(void *arg)
 	ioapic_init();
 	if (time_init())
 		panic("no timer to calibrate the TSC against");
-	if (wallclock_init())
-		log_warn("keel: no readable CMOS clock; guests' RTCs start at "
-			 "the Unix epoch");
+	wallclock_init(); /* logs why when the CMOS clock cannot be read */
 	lapic_timer_calibrate();
 	lapic_timer_setup();
 	sched_init_cpu();

@@ -234,7 +234,7 @@ int wallclock_init(void)
 {
 	uint8_t regs[RTC_TIME_REGS], again[RTC_TIME_REGS];
 	uint8_t reg_b = 0, reg_b2, century = 0, century2;
-	struct rtc_civil c;
+	struct rtc_civil c = {0};
 	int err = KEEL_ETIMEDOUT;
 
 	/* Read twice with no update in progress and agree (Linux's

@@ -4,3 +4,4 @@ set -eu
 cd "$(dirname "$0")/.."
 /usr/bin/python3 tests/bench/bench_boot.py
 /usr/bin/python3 tests/bench/bench_exits.py
+/usr/bin/python3 tests/bench/bench_linux.py

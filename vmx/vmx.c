@@ -504,9 +504,9 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 			static struct vmx_vcpu *dbg_last;
 			static unsigned dbg_m;
 			if (dbg_last != vv && dbg_m++ < 300)
-				log_info("DBG enter vcpu %u rip %#llx last %#x launched %d",
-					 vv->vcpu->id, (unsigned long long)vv->rip,
-					 vv->last_exit_reason, vv->launched);
+				log_info("DBG enter vcpu %u rip %#llx rflags %#llx last %#x launched %d tsc %llu deadline %llu",
+					 vv->vcpu->id, (unsigned long long)vv->rip, (unsigned long long)vv->rflags,
+					 vv->last_exit_reason, vv->launched, (unsigned long long)rdtsc(), (unsigned long long)rdmsr(0x6E0));
 			dbg_last = vv;
 		}
 		rc = vmx_vmenter(&vv->gprs, vv->launched);

@@ -63,14 +63,21 @@ void vpci_dev_init(struct vpci_dev *d, uint16_t vendor, uint16_t device,
 	pci_mask_set(d->w1cmask, VPCI_STATUS, 2, PCI_STATUS_W1C);
 }
 
-void vpci_init(struct vpci *p)
+void vpci_reset(struct vpci *p)
 {
-	memset(p, 0, sizeof(*p));
+	p->config_address = 0;
+	p->rcr = 0;
 	vpci_dev_init(&p->host_bridge, I440FX_VENDOR, I440FX_DEVICE,
 		      CLASS_HOST_BRIDGE, I440FX_REVISION);
 	/* 82441FX: fast back-to-back capable, medium DEVSEL timing. */
 	vpci_config_set(&p->host_bridge, VPCI_STATUS, 2,
 			PCI_STATUS_FAST_B2B | PCI_STATUS_DEVSEL_MEDIUM);
+}
+
+void vpci_init(struct vpci *p)
+{
+	memset(p, 0, sizeof(*p));
+	vpci_reset(p);
 	p->dev[0] = &p->host_bridge;
 }
 

@@ -55,6 +55,10 @@ uint32_t vpci_config_get(const struct vpci_dev *d, unsigned off, unsigned size);
 
 /* Empty bus but for the host bridge (8086:1237, class 06/00/00) at 00:00.0. */
 void vpci_init(struct vpci *p);
+/* Reset (the VM restarts): CONFIG_ADDRESS, the RCR and the host bridge
+ * back to their power-on values; added devices stay in the table (their
+ * owners reset their configuration spaces). */
+void vpci_reset(struct vpci *p);
 /* Put d at devfn on bus 0: 0, KEEL_EINVAL (devfn > 255, d NULL) or
  * KEEL_EEXIST. d stays the caller's and must outlive p. */
 int vpci_add_device(struct vpci *p, unsigned devfn, struct vpci_dev *d);

@@ -380,6 +380,7 @@ static void vdev_reset_models(struct vm *vm, struct vdev_state *s)
 	vrtc_init(&s->rtc, wallclock_now_s(), now, low, vm->mem_bytes - low);
 	vpm_init(&s->pm);
 	vkbc_init(&s->kbc);
+	vpci_reset(&s->pci);
 	s->port92 = 0x02; /* A20 on */
 	s->irq_lines = 0;
 	s->next_poll_ns = 1;
@@ -406,8 +407,8 @@ int vdev_init(struct vm *vm, uint16_t debug_exit_port)
 	vm->devices = s;
 	s->vm = vm;
 	s->lock = (struct spinlock)SPINLOCK_INIT;
-	vdev_reset_models(vm, s);
 	vpci_init(&s->pci);
+	vdev_reset_models(vm, s);
 	s->debug_exit = debug_exit_port;
 
 	static const struct {

@@ -600,7 +600,7 @@ void acpi_gen_defaults(struct acpi_gen_config *c, unsigned cpus)
 	c->cpus = cpus;
 	c->lapic_addr = 0xFEE00000;
 	c->ioapic_addr = 0xFEC00000;
-	c->ioapic_id = (uint8_t)cpus;
+	c->ioapic_id = 0; /* what the IOAPIC's ID register says at reset, as QEMU */
 	c->pm1a_evt = 0x600;
 	c->pm1a_cnt = 0x604;
 	c->pm_tmr = 0x608;

@@ -18,7 +18,7 @@ struct acpi_gen_config {
 	unsigned cpus;	      /* local APIC ids 0..cpus-1, processor uid = id */
 	uint32_t lapic_addr;  /* 0xFEE00000 */
 	uint32_t ioapic_addr; /* 0xFEC00000 */
-	uint8_t ioapic_id;    /* = cpus (after the LAPIC ids) */
+	uint8_t ioapic_id;    /* 0: the vIOAPIC's ID register at reset */
 	uint16_t pm1a_evt;    /* 0x600, 4 bytes */
 	uint16_t pm1a_cnt;    /* 0x604, 2 bytes */
 	uint16_t pm_tmr;      /* 0x608, 4 bytes, 32-bit (TMR_VAL_EXT) */

@@ -14,6 +14,7 @@
 #define MSR_IA32_MTRR_DEF_TYPE 0x2FF
 #define MSR_IA32_BIOS_SIGN_ID 0x8B
 #define MSR_AMD_PATCH_LEVEL 0x8B
+#define MSR_K8_INT_PENDING_MSG 0xC0010055 /* AMD erratum 400 (C1E) check */
 #define MSR_IA32_MCG_CAP 0x179
 #define MSR_IA32_MCG_STATUS 0x17A
 
@@ -44,6 +45,7 @@ int vmsr_read(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MCG_CAP:	  /* no banks, no MCG_CTL (SDM vol.3 16.3.1) */
 	case MSR_IA32_MCG_STATUS:
+	case MSR_K8_INT_PENDING_MSG: /* no C1E: nothing pending (BKDG 10h) */
 		*val = 0; /* no MTRRs to program, no microcode revision */
 		return 0;
 	default:

@@ -10,6 +10,8 @@
   guest: how long it takes to reach userspace, which warnings its dmesg has.
 - warnings(): which dmesg lines are ACPI errors, clocksource/timer warnings
   or kernel warnings; unexplained(): those of a run that the anchor has not.
+- keel_cfg(), keel_fail(): the guest as Keel VMs (keel.cfg keys, files) and
+  the console lines that mean Keel gave up on one.
 """
 import os
 import re

@@ -578,7 +578,7 @@ static size_t madt_expect(unsigned n, uint8_t *e)
 		o += 8;
 	}
 	const uint8_t rest[] = {
-		1, 12, (uint8_t)n, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0, /* I/O APIC */
+		1, 12, 0, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0, /* I/O APIC, id 0 */
 		2, 10, 0, 0, 2, 0, 0, 0, 0x00, 0x00, /* IRQ0 -> GSI2 */
 		2, 10, 0, 9, 9, 0, 0, 0, 0x0D, 0x00, /* IRQ9 -> GSI9, level high */
 		4, 6, 0xFF, 0x00, 0x00, 1,	     /* NMI on LINT1, all */
@@ -772,7 +772,7 @@ static void test_host_parser_reads_them(void **state)
 		assert_true(info.cpus[i].enabled);
 	}
 	assert_int_equal(info.ioapic_count, 1);
-	assert_int_equal(info.ioapics[0].id, 4);
+	assert_int_equal(info.ioapics[0].id, 0);
 	assert_int_equal(info.ioapics[0].address, 0xFEC00000);
 	assert_int_equal(info.ioapics[0].gsi_base, 0);
 	assert_int_equal(info.override_count, 2);

@@ -567,6 +567,12 @@ static void test_rtc_periodic_flag(void **state)
 	assert_int_equal(vrtc_poll(&r, RTC_T0 + SEC), RTC_T0 + SEC + 122071);
 	rtc_wr(&r, 0x0A, 0x2F, RTC_T0 + SEC);
 	assert_int_equal(vrtc_poll(&r, RTC_T0 + SEC), RTC_T0 + SEC + 500000000);
+	/* RS = 1 and 2 are 256 and 128 Hz with a 32.768 kHz time base. */
+	rtc_wr(&r, 0x0A, 0x21, RTC_T0 + SEC);
+	assert_int_equal(vrtc_poll(&r, RTC_T0 + SEC), RTC_T0 + SEC + 3906250);
+	rtc_wr(&r, 0x0A, 0x22, RTC_T0 + SEC);
+	assert_int_equal(vrtc_poll(&r, RTC_T0 + SEC), RTC_T0 + SEC + 7812500);
+	rtc_wr(&r, 0x0A, 0x2F, RTC_T0 + SEC);
 	/* PF is set without PIE too, but then IRQF is not. */
 	rtc_rd(&r, 0x0C, RTC_T0 + SEC);
 	rtc_wr(&r, 0x0B, 0x02, RTC_T0 + SEC);
@@ -1279,6 +1285,14 @@ static void test_pci_cf9_reset(void **state)
 	assert_int_equal(pci_rd(&p, 0xCF9, 1), 0x02); /* RST_CPU never stays */
 	assert_true(pci_wr(&p, 0xCF9, 1, 0x0E));
 	assert_true(pci_wr(&p, 0xCF9, 1, 0x04)); /* soft reset: still a reset */
+	/* The reset itself: power-on values again. */
+	pci_wr(&p, 0xCF8, 4, pci_cfg(0, 0, 0, 0x04));
+	pci_wr(&p, 0xCFC, 2, 0x0006);
+	vpci_reset(&p);
+	assert_int_equal(pci_rd(&p, 0xCF9, 1), 0x00);
+	assert_int_equal(pci_rd(&p, 0xCF8, 4), 0);
+	pci_wr(&p, 0xCF8, 4, pci_cfg(0, 0, 0, 0x04));
+	assert_int_equal(pci_rd(&p, 0xCFC, 4), 0x02800000);
 }
 
 static unsigned hook_off, hook_size, hook_calls;
