@@ -79,6 +79,9 @@ stty -F /dev/ttyS0 cols 250 rows 50 2>/dev/null
 nl='
 '
 export PS1="keel-guest#$nl"
+# From here on the kernel's messages stay in dmesg (emergencies excepted):
+# on the console they would land in the middle of the shell's lines.
+dmesg -n 1
 echo "KEEL-GUEST: shell on ttyS0"
 # cttyhack makes the console (ttyS0) the shell's controlling terminal.
 setsid cttyhack sh
@@ -97,7 +100,7 @@ mode=${1:-all}
 delay=${2:-0}
 pick() {
 	if [ "$mode" = warn ]; then
-		grep -iE 'acpi|clock|tsc|timer|apic|hpet|pit|rtc|calibrat|jiffies|watchdog|warn|error|fail|bug|firmware|unstable|stall|lockup|taint|oops|call trace|rip: |panic'
+		grep -iE 'acpi|clock|tsc|timer|apic|hpet|pit|rtc|calibrat|jiffies|watchdog|warn|error|fail|bug|firmware|unstable|stall|lockup|taint|oops|call trace|rip: |panic|msr'
 	else
 		cat
 	fi

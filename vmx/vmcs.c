@@ -156,11 +156,13 @@ int vmx_controls_compute(const struct vmx_caps *caps,
 	memset(out, 0, sizeof(*out));
 	why[0] = 0;
 	out->revision = VMX_BASIC_REVISION(caps->basic);
-	/* Host interrupts and NMIs exit; the host takes them itself. */
+	/* Host interrupts and NMIs exit; the host takes them itself. The
+	 * preemption timer, where there is one, ends a stay in the guest
+	 * that no host interrupt ends (vmx_vcpu_run). */
 	err = vmx_ctl_one(VMX_CTL_PIN, pin,
-			  PIN_EXTINT_EXITING | PIN_NMI_EXITING, 0,
-			  PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER |
-				  PIN_POSTED_INTR,
+			  PIN_EXTINT_EXITING | PIN_NMI_EXITING,
+			  PIN_PREEMPTION_TIMER,
+			  PIN_VIRTUAL_NMIS | PIN_POSTED_INTR,
 			  &out->pin, why, len);
 	/* HLT, every port and MSR (bitmaps) exit; CR3 and CR8 accesses,
 	 * INVLPG, RDTSC, MOV DR do not (EPT: the guest owns its paging).
@@ -234,6 +236,8 @@ int vmx_controls_compute(const struct vmx_caps *caps,
 	if (err)
 		return err;
 
+	out->preempt_timer = out->pin & PIN_PREEMPTION_TIMER;
+	out->preempt_rate = VMX_MISC_PREEMPT_RATE(caps->misc);
 	out->load_pat = (out->exit & EXIT_CTL_SAVE_PAT) &&
 			(out->exit & EXIT_CTL_LOAD_PAT) &&
 			(out->entry & ENTRY_CTL_LOAD_PAT);

@@ -71,6 +71,7 @@
 #define VMCS_GUEST_INTERRUPTIBILITY 0x4824
 #define VMCS_GUEST_ACTIVITY 0x4826
 #define VMCS_GUEST_SYSENTER_CS 0x482A
+#define VMCS_GUEST_PREEMPT_TIMER 0x482E /* VMX-preemption timer value */
 #define VMCS_HOST_SYSENTER_CS 0x4C00
 /* natural width */
 #define VMCS_CR0_GUEST_HOST_MASK 0x6000
@@ -173,6 +174,9 @@ enum vmx_seg {
 /* IA32_VMX_BASIC (A.1) */
 #define VMX_BASIC_REVISION(b) ((uint32_t)(b) & 0x7FFFFFFF)
 #define VMX_BASIC_TRUE_CTLS (1ULL << 55)
+/* IA32_VMX_MISC (A.6): the preemption timer counts down by 1 each time
+ * bit X of the TSC changes, X in bits 4:0. */
+#define VMX_MISC_PREEMPT_RATE(m) ((unsigned)(m) & 0x1F)
 
 /* IA32_VMX_EPT_VPID_CAP (A.10) */
 #define EPT_CAP_EXEC_ONLY (1ULL << 0)

@@ -15,6 +15,7 @@
 #include "kernel/log.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
+#include "kernel/time.h"
 #include "kernel/virt_detect.h"
 #include "mm/mm.h"
 #include "vmx/vmx.h"
@@ -32,6 +33,19 @@
 #define INVEPT_ALL 2
 #define INVVPID_SINGLE 1
 #define INVVPID_ALL 2
+
+/*
+ * The longest stay in the guest. With external-interrupt exiting a host
+ * interrupt ends the guest whatever its RFLAGS.IF (SDM vol.3 25.2), and
+ * that is how a vCPU thread gets preempted. Bochs 2.7 misses it when the
+ * guest runs with IF=0: VM entry re-evaluates the interrupt mask before
+ * the CPU counts as in the guest, so the host's IF=0 masks INTR until the
+ * guest changes IF or exits, and a guest spinning with interrupts off
+ * keeps its host CPU for ever (a second vCPU thread there never runs).
+ * The VMX-preemption timer (25.5.1) ends every stay after this long on
+ * any CPU; the host then takes what is pending.
+ */
+#define VMX_GUEST_STAY_NS 1000000ull /* 1 ms */
 
 static struct vmx_cpu vmx_cpus[MAX_CPUS];
 
@@ -187,6 +201,13 @@ static int vmx_cpu_enable(void)
 	}
 	sc->current = NULL;
 	sc->msr_owner = NULL;
+	if (sc->ctls.preempt_timer) {
+		uint64_t t = time_ns_to_tsc(VMX_GUEST_STAY_NS) >>
+			     sc->ctls.preempt_rate;
+
+		sc->preempt_ticks = !t ? 0xFFFFFFFFu /* no TSC rate yet */
+			: t > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)t;
+	}
 	sc->enabled = true;
 	log_debug("vmx: cpu %u enabled, VMCS revision %#x, controls pin %#x "
 		  "proc %#x proc2 %#x exit %#x entry %#x", cpu,
@@ -363,7 +384,7 @@ static int vmx_vmcs_host_state(struct vmx_vcpu *vv, struct vmx_cpu *sc,
 	if (sc->ctls.load_pat)
 		bad |= vmcs_write(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	bad |= vmcs_write(VMCS_HOST_RIP, (uint64_t)vmx_vmexit_host_rip);
-	sc->host_cr3 = read_cr3();
+	vv->host_cr3 = read_cr3();
 	return bad;
 }
 
@@ -384,6 +405,11 @@ static int vmx_vcpu_load_first(struct vmx_vcpu *vv, struct vmx_cpu *sc,
 	vv->eptp = vmx_eptp(vv->ctls, vv->vcpu->vm->npt.root);
 	if (vmcs_setup(vv, vx->io_bitmap_pa, vx->msr_bitmap_pa) ||
 	    vmx_vmcs_host_state(vv, sc, cpu))
+		return KEEL_EIO;
+	/* Every entry loads the timer from here; exits leave it alone
+	 * ("save VMX-preemption timer value" is off, 27.3.4). */
+	if (sc->ctls.preempt_timer &&
+	    vmcs_write(VMCS_GUEST_PREEMPT_TIMER, sc->preempt_ticks))
 		return KEEL_EIO;
 	/* A recycled VPID may have entries of its last owner here. */
 	vv->vpid_flush = true;
@@ -448,7 +474,8 @@ static void vmx_flush_prepare(struct vmx_vcpu *vv)
  * Enter the guest until an exit the core must see. Exits finished inside
  * (EXIT_NONE) loop here. The exit is decoded before interrupts come back
  * on: another vCPU thread on this CPU could load its own VMCS meanwhile.
- * A host interrupt that ended the guest is taken by irq_restore().
+ * A host interrupt that ended the guest, or one pending when the
+ * preemption timer did (VMX_GUEST_STAY_NS), is taken by irq_restore().
  */
 static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
@@ -469,11 +496,6 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		else if (vv->cpu != (int)cpu)
 			err = KEEL_EINVAL; /* vCPUs are pinned */
 		else if (sc->current != vv) {
-			static unsigned dbg_n;
-			if (dbg_n++ < 300)
-				log_info("DBG switch to vcpu %u rip %#llx last %#x launched %d prev %p",
-					 vv->vcpu->id, (unsigned long long)vv->rip,
-					 vv->last_exit_reason, vv->launched, (void *)sc->current);
 			if (vmx_ptrld(vv->vmcs_pa))
 				err = KEEL_EIO;
 			sc->current = vv;
@@ -482,9 +504,10 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 			irq_restore(flags);
 			return err;
 		}
-		if (read_cr3() != sc->host_cr3) {
-			sc->host_cr3 = read_cr3();
-			vmcs_write(VMCS_HOST_CR3, sc->host_cr3);
+		/* Per VMCS: another vCPU's VMCS on this CPU keeps its own. */
+		if (read_cr3() != vv->host_cr3) {
+			vv->host_cr3 = read_cr3();
+			vmcs_write(VMCS_HOST_CR3, vv->host_cr3);
 		}
 		vmx_lazy_msrs_switch(sc, vv);
 		vmx_flush_prepare(vv);
@@ -500,15 +523,6 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		}
 		if (read_cr2() != vv->gprs.cr2)
 			write_cr2(vv->gprs.cr2);
-		{
-			static struct vmx_vcpu *dbg_last;
-			static unsigned dbg_m;
-			if (dbg_last != vv && dbg_m++ < 300)
-				log_info("DBG enter vcpu %u rip %#llx rflags %#llx last %#x launched %d tsc %llu deadline %llu",
-					 vv->vcpu->id, (unsigned long long)vv->rip, (unsigned long long)vv->rflags,
-					 vv->last_exit_reason, vv->launched, (unsigned long long)rdtsc(), (unsigned long long)rdmsr(0x6E0));
-			dbg_last = vv;
-		}
 		rc = vmx_vmenter(&vv->gprs, vv->launched);
 		if (rc != VMX_ENTER_EXITED) {
 			uint32_t e = rc == VMX_ENTER_FAIL_VALID
@@ -524,16 +538,6 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		vv->sregs.cr2 = vv->gprs.cr2;
 		vv->launched = true;
 		vmx_exit_decode(vv, exit);
-		{
-			static unsigned long dbg_ex[2][64];
-			static unsigned long dbg_tot;
-			unsigned id = vv->vcpu->id & 1;
-			dbg_ex[id][vv->last_exit_reason & 63]++;
-			if ((++dbg_tot & 1023) == 0 && dbg_tot < 200000)
-				log_info("DBG exits %lu v0 ext %lu io %lu v1 ext %lu io %lu ept %lu rip1 %#llx irqs %llu",
-					 dbg_tot, dbg_ex[0][1], dbg_ex[0][30], dbg_ex[1][1], dbg_ex[1][30], dbg_ex[1][48],
-					 (unsigned long long)vv->rip, (unsigned long long)this_cpu()->irq_count);
-		}
 		irq_restore(flags);
 		if (exit->reason != EXIT_NONE)
 			return 0;
@@ -551,12 +555,8 @@ void vmx_sregs_fresh(struct vmx_vcpu *vv)
 	sc = &vmx_cpus[cpu_id()];
 	/* Only where the VMCS lives; elsewhere the last copy stands. */
 	if (vv->cpu == (int)cpu_id()) {
-		if (sc->current != vv && !vmx_ptrld(vv->vmcs_pa)) {
-			static unsigned dbg_k;
-			if (dbg_k++ < 300)
-				log_info("DBG fresh ptrld vcpu %u", vv->vcpu->id);
+		if (sc->current != vv && !vmx_ptrld(vv->vmcs_pa))
 			sc->current = vv;
-		}
 		if (sc->current == vv)
 			vmcs_read_sregs(vv);
 	}

@@ -267,6 +267,12 @@ void vmx_exit_decode(struct vmx_vcpu *vv, struct vm_exit *exit)
 		 * interrupts on again (vmx_vcpu_run). */
 		exit->reason = EXIT_EXTINT;
 		break;
+	case EXIT_REASON_PREEMPTION_TIMER:
+		/* The stay's bound (VMX_GUEST_STAY_NS in vmx.c): to the core
+		 * the same as a host interrupt, nothing for the guest; the
+		 * host takes what is pending and looks at its requests. */
+		exit->reason = EXIT_EXTINT;
+		break;
 	case EXIT_REASON_TRIPLE_FAULT:
 		exit->reason = EXIT_SHUTDOWN;
 		break;

@@ -94,6 +94,10 @@ struct vmx_controls {
 	bool invvpid_single, invvpid_all;
 	uint64_t eptp_flags; /* memory type and walk length (24.6.11) */
 	bool ept_2m, ept_1g;
+	/* The VMX-preemption timer (24.6.1, 25.5.1) bounds each stay in the
+	 * guest; it ticks at the TSC rate >> preempt_rate (A.6). */
+	bool preempt_timer;
+	unsigned preempt_rate;
 	/* Guest CR0/CR4: bits the hardware forces to 1 / allows to be 1
 	 * (A.7, A.8; with unrestricted guest PE and PG are free). */
 	uint64_t cr0_must1, cr0_may1, cr4_must1, cr4_may1;
@@ -107,7 +111,7 @@ struct vmx_cpu {
 	struct vmx_controls ctls;
 	struct vmx_vcpu *current; /* the VMCS VMPTRLD'ed here */
 	struct vmx_vcpu *msr_owner; /* whose syscall MSRs are loaded */
-	uint64_t host_cr3;
+	uint32_t preempt_ticks;	    /* VMX_GUEST_STAY_NS in timer ticks */
 };
 
 /* Per VM: the bitmaps its vCPUs share (24.6.4, 24.6.9). */
@@ -137,6 +141,7 @@ struct vmx_vcpu {
 	uint64_t vmcs_pa;
 	int cpu;	/* where the VMCS is active, -1: not yet */
 	bool launched;	/* VMRESUME from now on (SDM 24.1) */
+	uint64_t host_cr3; /* what this VMCS's HOST_CR3 holds */
 
 	uint64_t rip, rsp, rflags;
 	struct vcpu_sregs sregs; /* as the guest sees CR0/CR4 */

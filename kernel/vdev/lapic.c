@@ -753,8 +753,8 @@ int vlapic_set_base(struct vlapic *l, uint64_t val)
 
 	if (val & BASE_RESERVED)
 		return -1;
-	/* 11.12.5.1, figure 11-28: EXTD without EN is invalid; disabled
-	 * goes only to xAPIC; x2APIC goes only to disabled. */
+	/* 11.12.5.1 (the x2APIC state diagram): EXTD without EN is
+	 * invalid; disabled goes only to xAPIC; x2APIC only to disabled. */
 	if (x2 && !en)
 		return -1;
 	if (!was_en && x2)

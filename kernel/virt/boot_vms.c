@@ -67,7 +67,8 @@ static char *boot_vm_strings(const struct cfg_vm *c, struct vm_config *vc)
 	char *buf, *p;
 
 	for (unsigned i = 0; i < c->module_count; i++)
-		len += strlen(c->modules[i].path) + 1 + strlen(c->modules[i].args) + 1;
+		len += strlen(c->modules[i].path) + 1 +
+		       strlen(c->modules[i].args) + 1;
 	buf = kmalloc(len);
 	if (!buf)
 		return NULL;

@@ -350,7 +350,8 @@ static void protected32_state(struct vcpu *vcpu, uint32_t entry, uint32_t eax,
 	s.ds = s.es = s.ss = s.fs = s.gs = data;
 	s.tr = (struct vcpu_segment){.sel = 0, .attr = 0x008B, .limit = 0x67};
 	s.ldtr = (struct vcpu_segment){.sel = 0, .attr = 0x0082, .limit = 0};
-	s.gdtr = (struct vcpu_dtable){.base = BOOT_GDT, .limit = sizeof(mb_gdt) - 1};
+	s.gdtr = (struct vcpu_dtable){.base = BOOT_GDT,
+				      .limit = sizeof(mb_gdt) - 1};
 	s.idtr = (struct vcpu_dtable){.base = 0, .limit = 0};
 	s.cr0 = 0x11; /* ET | PE: paging off, caches on */
 	s.cr3 = 0;

@@ -621,8 +621,10 @@ static void check_modules(void)
 	report("modules", ok, &l);
 	if (n > 9)
 		n = 9;
+	const struct mb_module *mods =
+		(const struct mb_module *)(uintptr_t)info->mods_addr;
 	for (unsigned i = 0; i < n; i++)
-		check_module(i, (const struct mb_module *)(uintptr_t)info->mods_addr + i);
+		check_module(i, mods + i);
 }
 
 /* Only vCPU 0 may run a Multiboot kernel; the others wait for INIT-SIPI

@@ -280,7 +280,13 @@ def test_linux_on_vmx_under_bochs(tmp_path, anchor):
     ("[    5.00] WARNING: CPU: 1 PID: 0 at kernel/time/tick-sched.c:1 x", "kernel"),
     ("[   22.00] rcu: INFO: rcu_preempt self-detected stall on CPU", "kernel"),
     ("[    0.00] [Firmware Bug]: BIOS has corrupted hw-PMU resources", "kernel"),
+    ("[    0.42] unchecked MSR access error: RDMSR from 0xc0010055 at rIP: "
+     "0xffffffff848737c3 (native_read_msr+0x3/0x30)", "kernel"),
+    ("[    0.06] tsc: HPET/PMTIMER calibration failed", "timer"),
+    ("[    0.07] tsc: Marking TSC unstable due to could not calculate TSC khz",
+     "timer"),
     # Informational lines that name a clock or ACPI are not warnings.
+    ("[    0.02] x2apic: IRQ remapping doesn't support X2APIC mode", None),
     ("[    1.48] clocksource: Switched to clocksource acpi_pm", None),
     ("[    0.30] ..TIMER: vector=0x30 apic1=0 pin1=2 apic2=-1 pin2=-1", None),
     ("[    0.07] ACPI: PM-Timer IO Port: 0x608", None),
@@ -306,10 +312,14 @@ def test_unexplained_compares_without_numbers_and_noise():
         "[   13.00] tsc: Marking TSC unstable due to TSCs unsynchronized",
         "[   14.00] ACPI Error: Aborting method \\_SB.PCI0._CRS due to "
         "previous error (AE_AML_OPERAND_TYPE) (20220331/psparse-529)",
-        "[   15.00] APIC timer disabled due to verification failure"])
+        "[   15.00] APIC timer disabled due to verification failure",
+        "[   16.00] tsc: Unable to calibrate against PIT",
+        "[   17.00] tsc: Fast TSC calibration failed",
+        "[   18.00] tsc: Marking TSC unstable due to could not calculate TSC khz"])
     new = lg.unexplained(keel, anchor)
-    assert [k for k, _ in new] == ["acpi", "timer"], new
+    assert [k for k, _ in new] == ["acpi", "timer", "timer"], new
     assert "_CRS" in new[0][1] and "APIC timer" in new[1][1]
+    assert "could not calculate" in new[2][1]
 
 
 class FakeConsole:

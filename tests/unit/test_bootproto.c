@@ -218,52 +218,53 @@ static void test_bz_good(void **state)
 	free(b);
 }
 
-/* Make an image with one field changed: must be refused, why naming it. */
-static void bz_refused(void (*mutate)(uint8_t *b, size_t *size),
-		       const char *part)
-{
-	uint8_t *b = malloc(BZ_SIZE);
-	size_t size = make_bzimage(b);
-	struct linux_image li;
-	const char *why = NULL;
+/* One field of a good image changed (width bytes at off, or the file cut
+ * to cut bytes): refused, with a why that names the problem. */
+struct bz_bad {
+	size_t off;
+	unsigned width; /* 1, 2, 4, 8; 0: cut the file instead */
+	uint64_t value;
+	size_t cut;
+	const char *part;
+};
 
-	mutate(b, &size);
-	assert_int_equal(linux_image_check(b, size, &li, &why), KEEL_EINVAL);
-	assert_why(why, part);
-	free(b);
-}
-
-static void mut_magic(uint8_t *b, size_t *s) { b[LINUX_HDR_MAGIC + 3] = 'T'; }
-static void mut_boot_flag(uint8_t *b, size_t *s) { put16(b, LINUX_HDR_BOOT_FLAG, 0x55AA); }
-static void mut_version(uint8_t *b, size_t *s) { put16(b, LINUX_HDR_VERSION, 0x020B); }
-static void mut_no_64(uint8_t *b, size_t *s) { put16(b, LINUX_HDR_XLOADFLAGS, 0x7E); }
-static void mut_not_reloc(uint8_t *b, size_t *s) { b[LINUX_HDR_RELOCATABLE] = 0; }
-static void mut_zimage(uint8_t *b, size_t *s) { b[LINUX_HDR_LOADFLAGS] = 0; }
-static void mut_trunc_hdr(uint8_t *b, size_t *s) { *s = 0x250; }
-static void mut_trunc_setup(uint8_t *b, size_t *s) { *s = BZ_SETUP_SIZE; }
-static void mut_huge_setup(uint8_t *b, size_t *s) { b[LINUX_HDR_SETUP_SECTS] = 255; }
-static void mut_align(uint8_t *b, size_t *s) { put32(b, LINUX_HDR_KERNEL_ALIGNMENT, 0x300000); }
-static void mut_pref(uint8_t *b, size_t *s) { put64(b, LINUX_HDR_PREF_ADDRESS, BZ_PREF + 0x1000); }
-static void mut_pref_low(uint8_t *b, size_t *s) { put64(b, LINUX_HDR_PREF_ADDRESS, 0); }
-static void mut_init_size(uint8_t *b, size_t *s) { put32(b, LINUX_HDR_INIT_SIZE, BZ_KERNEL - 1); }
-static void mut_hdr_len(uint8_t *b, size_t *s) { b[0x201] = 0x40; /* ends at 0x242 */ }
+static const struct bz_bad bz_bad_cases[] = {
+	{LINUX_HDR_MAGIC + 3, 1, 'T', 0, "HdrS"},
+	{LINUX_HDR_BOOT_FLAG, 2, 0x55AA, 0, "0xAA55"},
+	{LINUX_HDR_VERSION, 2, 0x020B, 0, "2.12"},
+	{LINUX_HDR_XLOADFLAGS, 2, 0x7E, 0, "XLF_KERNEL_64"},
+	{LINUX_HDR_RELOCATABLE, 1, 0, 0, "relocatable"},
+	{LINUX_HDR_LOADFLAGS, 1, 0, 0, "LOADED_HIGH"},
+	{0, 0, 0, 0x250, "setup header"},	   /* truncated header */
+	{0, 0, 0, BZ_SETUP_SIZE, "setup_sects"}, /* no kernel after setup */
+	{LINUX_HDR_SETUP_SECTS, 1, 255, 0, "setup_sects"},
+	{LINUX_HDR_KERNEL_ALIGNMENT, 4, 0x300000, 0, "kernel_alignment"},
+	{LINUX_HDR_PREF_ADDRESS, 8, BZ_PREF + 0x1000, 0, "pref_address"},
+	{LINUX_HDR_PREF_ADDRESS, 8, 0, 0, "pref_address"},
+	{LINUX_HDR_INIT_SIZE, 4, BZ_KERNEL - 1, 0, "init_size"},
+	{0x201, 1, 0x40, 0, "0x201"}, /* the header would end at 0x242 */
+};
 
 static void test_bz_refused(void **state)
 {
-	bz_refused(mut_magic, "HdrS");
-	bz_refused(mut_boot_flag, "0xAA55");
-	bz_refused(mut_version, "2.12");
-	bz_refused(mut_no_64, "XLF_KERNEL_64");
-	bz_refused(mut_not_reloc, "relocatable");
-	bz_refused(mut_zimage, "LOADED_HIGH");
-	bz_refused(mut_trunc_hdr, "setup header");
-	bz_refused(mut_trunc_setup, "setup_sects");
-	bz_refused(mut_huge_setup, "setup_sects");
-	bz_refused(mut_align, "kernel_alignment");
-	bz_refused(mut_pref, "pref_address");
-	bz_refused(mut_pref_low, "pref_address");
-	bz_refused(mut_init_size, "init_size");
-	bz_refused(mut_hdr_len, "0x201");
+	uint8_t *b = malloc(BZ_SIZE);
+
+	for (size_t i = 0; i < sizeof(bz_bad_cases) / sizeof(bz_bad_cases[0]);
+	     i++) {
+		const struct bz_bad *c = &bz_bad_cases[i];
+		size_t size = make_bzimage(b);
+		struct linux_image li;
+		const char *why = NULL;
+
+		if (c->width)
+			memcpy(b + c->off, &c->value, c->width);
+		else
+			size = c->cut;
+		assert_int_equal(linux_image_check(b, size, &li, &why),
+				 KEEL_EINVAL);
+		assert_why(why, c->part);
+	}
+	free(b);
 }
 
 /* Every truncation is refused or accepted without reading past the end. */
@@ -401,6 +402,11 @@ static void test_initrd_place(void **state)
 	assert_int_equal(linux_initrd_place(m, n, 1 * MIB, 0x37FFFFFF, 16 * MIB,
 					    32 * MIB, &a), 0);
 	assert_int_equal(a, 0x38000000 - MIB);
+	/* addr_max is the last byte's address: 0x37FFF000 would put a byte
+	 * at 0x37FFFFFF, past 0x37FFFFFE. */
+	assert_int_equal(linux_initrd_place(m, n, 4096, 0x37FFFFFE, 16 * MIB,
+					    32 * MIB, &a), 0);
+	assert_int_equal(a, 0x37FFE000);
 	n = boot_e820_build(512 * MIB, 0, m, BOOT_E820_MAX);
 	/* 4 KiB aligned, ending at most at the top. */
 	assert_int_equal(linux_initrd_place(m, n, 0x1234, 0xFFFFFFFF, 16 * MIB,

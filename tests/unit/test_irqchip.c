@@ -165,9 +165,9 @@ struct models {
 /* Message i was sent with these fields (packed as MSG packs them). */
 static bool msg_is(uint64_t i, uint32_t dest, uint64_t f)
 {
-	const struct irq_msg *m = &sent[i];
+	const struct irq_msg *m = &sent[i < N(sent) ? i : 0];
 
-	return i < sent_count && m->vector == (f & 0xFF) &&
+	return i < sent_count && i < N(sent) && m->vector == (f & 0xFF) &&
 	       m->delivery == ((f >> 8) & 7) && m->shorthand == ((f >> 12) & 3) &&
 	       m->logical == ((f >> 16) & 1) && m->level == ((f >> 17) & 1) &&
 	       m->assert == ((f >> 18) & 1) && m->dest == dest &&
@@ -509,6 +509,36 @@ static const struct step timer_tsc_deadline[] = {
 	TSCHZ(0), TSCW(0, 99, KEEL_EINVAL), END
 };
 
+static const struct step icr_xapic_fixed_and_shorthands[] = {
+	LW(0x310, 0x03000000), LW(0x300, 0x000040F3), SENT(1),
+	MSG(0, 0xF3, IRQ_DM_FIXED, IRQ_SH_NONE, 0, 0, 1, 3, 1),
+	LR(0x300, 0x000040F3), /* delivery status: idle */
+	LR(0x310, 0x03000000), PEND(-1), /* not delivered to self */
+	LW(0x300, 0x00044031), LW(0x300, 0x00084032), LW(0x300, 0x000C4033),
+	SENT(4), MSG(1, 0x31, IRQ_DM_FIXED, IRQ_SH_SELF, 0, 0, 1, 3, 1),
+	MSG(2, 0x32, IRQ_DM_FIXED, IRQ_SH_ALL, 0, 0, 1, 3, 1),
+	MSG(3, 0x33, IRQ_DM_FIXED, IRQ_SH_OTHERS, 0, 0, 1, 3, 1), END
+};
+
+/* Linux's wakeup_secondary_cpu_via_init: INIT assert, INIT de-assert,
+ * a SIPI; then an NMI in logical mode. */
+static const struct step icr_xapic_init_sipi_nmi[] = {
+	LW(0x310, 0x01000000), LW(0x300, 0x0000C500), LW(0x300, 0x00008500),
+	LW(0x300, 0x00000698), LW(0x310, 0x0C000000), LW(0x300, 0x00004C00),
+	SENT(4), MSG(0, 0, IRQ_DM_INIT, IRQ_SH_NONE, 0, 1, 1, 1, 0),
+	MSG(1, 0, IRQ_DM_INIT, IRQ_SH_NONE, 0, 1, 0, 1, 0),
+	MSG(2, 0x98, IRQ_DM_SIPI, IRQ_SH_NONE, 0, 0, 0, 1, 0),
+	MSG(3, 0, IRQ_DM_NMI, IRQ_SH_NONE, 1, 0, 1, 0x0C, 0), END
+};
+
+static const struct step x2apic_icr_and_self_ipi[] = {
+	BASE(B_X2APIC, 0), MW(0x830, (0x12345ULL << 32) | 0x848F3, 0),
+	SENT(1), MR(0x830, (0x12345ULL << 32) | 0x848F3),
+	MSG(0, 0xF3, IRQ_DM_FIXED, IRQ_SH_ALL, 1, 0, 1, 0x12345, 7),
+	MW(0x83F, 0x99, 0), SENT(2), /* SELF IPI */
+	MSG(1, 0x99, IRQ_DM_FIXED, IRQ_SH_SELF, 0, 0, 1, 7, 7), END
+};
+
 static const struct step x2apic_registers[] = {
 	MW(0x808, 0, -1), BASE(B_X2APIC, 0), /* no MSRs in xAPIC mode */
 	MR(0x802, 0x25), MR(0x80D, (2u << 16) | (1u << 5)), /* LDR */
@@ -596,6 +626,39 @@ static const struct step lapic_extint[] = {
 
 /* ----------------------------------------------- IOAPIC scripts -- */
 
+static const struct step ioapic_reset_and_registers[] = {
+	IOR(0x01, 0x00170011), IOR(0x00, 0), IOR(RTE_LO(0), 0x10000),
+	IOR(RTE_HI(0), 0), IOR(RTE_LO(23), 0x10000), IOR(RTE_HI(23), 0),
+	IOW(0x00, 0xFF000000), IOR(0x00, 0x0F000000), /* 4-bit ID */
+	IOR(0x02, 0x0F000000), /* arbitration ID follows */
+	IOW(0x01, 0), IOR(0x01, 0x00170011),
+	IOW(RTE_LO(0), ~0u), IOR(RTE_LO(0), 0x0001AFFF), /* no status */
+	IOW(RTE_HI(0), ~0u), IOR(RTE_HI(0), 0xFF000000),
+	IOR(RTE_LO(24), 0), /* past the table */
+	IOMR(VIOAPIC_IOREGSEL, RTE_LO(24)), IOMR(0x20, 0), SENT(0), END
+};
+
+static const struct step ioapic_edge[] = {
+	IOW(RTE_HI(4), 0x01000000), IOW(RTE_LO(4), 0x934), /* lowest, logical */
+	PIN(4, 1), SENT(1), MSG(0, 0x34, IRQ_DM_LOWEST, IRQ_SH_NONE, 1, 0, 1, 1, 0),
+	PIN(4, 1), SENT(1), /* no edge */
+	PIN(4, 0), PIN(4, 1), SENT(2), IOR(RTE_LO(4), 0x934), /* no IRR */
+	IOW(RTE_LO(4), 0x10934), PIN(4, 0), PIN(4, 1), /* masked: lost */
+	IOW(RTE_LO(4), 0x934), SENT(2), PIN(30, 1), SENT(2), END /* no pin */
+};
+
+static const struct step ioapic_level_remote_irr[] = {
+	IOW(RTE_HI(9), 0x02000000), IOW(RTE_LO(9), 0x8039), /* level */
+	PIN(9, 1), SENT(1), MSG(0, 0x39, IRQ_DM_FIXED, IRQ_SH_NONE, 0, 1, 1, 2, 0),
+	IOR(RTE_LO(9), 0xC039), /* Remote IRR */
+	PIN(9, 1), SENT(1),	/* waits for the EOI */
+	IOEOI(0x38), SENT(1),	/* another vector: nothing */
+	IOEOI(0x39), SENT(2),	/* still asserted: again */
+	PIN(9, 0), IOEOI(0x39), SENT(2), IOR(RTE_LO(9), 0x8039),
+	PIN(9, 1), SENT(3), IOMW(VIOAPIC_EOI, 0x39), SENT(4), END
+};
+
+
 static const struct step ioapic_unmask_and_edge_switch[] = {
 	IOW(RTE_LO(11), 0x18041), PIN(11, 1), SENT(0), /* level, masked */
 	IOW(RTE_LO(11), 0x8041), SENT(1), VEC(0, 0x41), /* unmask: sent */
@@ -682,13 +745,23 @@ static const struct step pic_auto_eoi_and_rotation[] = {
 	OUT(0x20, 0xC4), /* set priority: IR4 lowest, IR5 first */
 	IRQ(3, 0), IRQ(3, 1), IRQ(5, 1), INTA(0x25),
 	OUT(0x20, 0xA0), /* rotate on non-specific EOI: IR5 lowest */
-	INTA(0x23), END
+	IRQ(5, 0), IRQ(5, 1), INTA(0x23), OUT(0x20, 0x20), INTA(0x25), END
 };
 
 static const struct step pic_special_mask[] = {
 	IRQ(1, 1), INTA(0x21), IRQ(3, 1), INTR(0), /* IR1 blocks IR3 */
 	OUT(0x21, 0x02), OUT(0x20, 0x68), /* mask IR1, special mask */
 	INTR(1), INTA(0x23), OUT(0x20, 0x48), ISR(0x20, 0x0A), END
+};
+
+/* A higher slave request waits behind the cascade in service, unless the
+ * master is in special fully nested mode (ICW4 SFNM). */
+static const struct step pic_special_fully_nested[] = {
+	IRQ(10, 1), INTA(0x2A), IRQ(8, 1), INTR(0), OUT(0xA0, 0x20),
+	OUT(0x20, 0x20), INTA(0x28), OUT(0xA0, 0x20), OUT(0x20, 0x20),
+	OUT(0x20, 0x11), OUT(0x21, 0x20), OUT(0x21, 0x04), OUT(0x21, 0x11),
+	IRQ(10, 0), IRQ(10, 1), INTA(0x2A), IRQ(8, 0), IRQ(8, 1), INTR(1),
+	INTA(0x28), ISR(0xA0, 0x05), ISR(0x20, 0x04), END
 };
 
 /* ICW1 resets the edge sense: a line already high must fall and rise. */
@@ -725,119 +798,6 @@ static void test_timer_periodic_no_drift(void **state)
 	lapic_more(&l, end);
 }
 
-static void test_icr_xapic_fixed_and_shorthands(void **state)
-{
-	static const struct step s[] = {
-		LW(0x310, 0x03000000), LW(0x300, 0x000040F3), SENT(1),
-		LR(0x300, 0x000040F3), /* delivery status: idle */
-		LR(0x310, 0x03000000), PEND(-1), /* not delivered to self */
-		LW(0x300, 0x00044031), LW(0x300, 0x00084032),
-		LW(0x300, 0x000C4033), SENT(4), END
-	};
-	struct vlapic l;
-
-	lapic_run(&l, 1, s);
-	expect_msg(0, 0xF3, IRQ_DM_FIXED, IRQ_SH_NONE, false, false, true, 3, 1);
-	expect_msg(1, 0x31, IRQ_DM_FIXED, IRQ_SH_SELF, false, false, true, 3, 1);
-	expect_msg(2, 0x32, IRQ_DM_FIXED, IRQ_SH_ALL, false, false, true, 3, 1);
-	expect_msg(3, 0x33, IRQ_DM_FIXED, IRQ_SH_OTHERS, false, false, true, 3, 1);
-}
-
-/* Linux's wakeup_secondary_cpu_via_init: INIT assert, INIT de-assert,
- * a SIPI; then an NMI in logical mode. */
-static void test_icr_xapic_init_sipi_nmi(void **state)
-{
-	static const struct step s[] = {
-		LW(0x310, 0x01000000), LW(0x300, 0x0000C500),
-		LW(0x300, 0x00008500), LW(0x300, 0x00000698),
-		LW(0x310, 0x0C000000), LW(0x300, 0x00004C00), SENT(4), END
-	};
-	struct vlapic l;
-
-	lapic_run(&l, 0, s);
-	expect_msg(0, 0, IRQ_DM_INIT, IRQ_SH_NONE, false, true, true, 1, 0);
-	expect_msg(1, 0, IRQ_DM_INIT, IRQ_SH_NONE, false, true, false, 1, 0);
-	expect_msg(2, 0x98, IRQ_DM_SIPI, IRQ_SH_NONE, false, false, false, 1, 0);
-	expect_msg(3, 0, IRQ_DM_NMI, IRQ_SH_NONE, true, false, true, 0x0C, 0);
-}
-
-static void test_x2apic_icr_and_self_ipi(void **state)
-{
-	static const struct step s[] = { /* logical, ALL, 32-bit dest */
-		BASE(B_X2APIC, 0), MW(0x830, (0x12345ULL << 32) | 0x848F3, 0),
-		SENT(1), MR(0x830, (0x12345ULL << 32) | 0x848F3),
-		MW(0x83F, 0x99, 0), SENT(2), END
-	};
-	struct vlapic l;
-
-	lapic_run(&l, 7, s);
-	expect_msg(0, 0xF3, IRQ_DM_FIXED, IRQ_SH_ALL, true, false, true, 0x12345, 7);
-	expect_msg(1, 0x99, IRQ_DM_FIXED, IRQ_SH_SELF, false, false, true, 7, 7);
-}
-
-static void ioapic_run(struct vioapic *io, const struct step *s)
-{
-	struct models m = { .io = io };
-
-	vioapic_init(io, cap_send, NULL);
-	run(&m, s);
-}
-
-static void test_ioapic_reset_and_registers(void **state)
-{
-	static const struct step s[] = {
-		IOR(0x01, 0x00170011), IOR(0x00, 0), IOR(RTE_LO(0), 0x10000),
-		IOR(RTE_HI(0), 0), IOR(RTE_LO(23), 0x10000), IOR(RTE_HI(23), 0),
-		IOW(0x00, 0xFF000000), IOR(0x00, 0x0F000000), /* 4-bit ID */
-		IOR(0x02, 0x0F000000), /* arbitration ID follows */
-		IOW(0x01, 0), IOR(0x01, 0x00170011),
-		IOW(RTE_LO(0), ~0u), IOR(RTE_LO(0), 0x0001AFFF), /* no status */
-		IOW(RTE_HI(0), ~0u), IOR(RTE_HI(0), 0xFF000000),
-		IOR(RTE_LO(24), 0), SENT(0), END /* past the table */
-	};
-	struct vioapic io;
-
-	ioapic_run(&io, s);
-	assert_int_equal(vioapic_mmio_read(&io, VIOAPIC_IOREGSEL), RTE_LO(24));
-	assert_int_equal(vioapic_mmio_read(&io, 0x20), 0);
-}
-
-static void test_ioapic_edge(void **state)
-{
-	static const struct step s[] = {
-		IOW(RTE_HI(4), 0x01000000), IOW(RTE_LO(4), 0x934), /* lowest,
-								     logical */
-		PIN(4, 1), SENT(1), PIN(4, 1), SENT(1), /* no edge */
-		PIN(4, 0), PIN(4, 1), SENT(2), IOR(RTE_LO(4), 0x934), /* no IRR */
-		IOW(RTE_LO(4), 0x10934), PIN(4, 0), PIN(4, 1), /* masked: lost */
-		IOW(RTE_LO(4), 0x934), SENT(2),
-		PIN(30, 1), SENT(2), END /* no such pin */
-	};
-	struct vioapic io;
-
-	ioapic_run(&io, s);
-	expect_msg(0, 0x34, IRQ_DM_LOWEST, IRQ_SH_NONE, true, false, true, 1, 0);
-}
-
-static void test_ioapic_level_remote_irr(void **state)
-{
-	static const struct step s[] = {
-		IOW(RTE_HI(9), 0x02000000), IOW(RTE_LO(9), 0x8039), /* level */
-		PIN(9, 1), SENT(1), IOR(RTE_LO(9), 0xC039),	/* Remote IRR */
-		PIN(9, 1), SENT(1),	     /* waits for the EOI */
-		IOEOI(0x38), SENT(1),	     /* another vector: nothing */
-		IOEOI(0x39), SENT(2),	     /* still asserted: again */
-		PIN(9, 0), IOEOI(0x39), SENT(2), IOR(RTE_LO(9), 0x8039),
-		PIN(9, 1), SENT(3), END
-	};
-	struct vioapic io;
-
-	ioapic_run(&io, s);
-	expect_msg(0, 0x39, IRQ_DM_FIXED, IRQ_SH_NONE, false, true, true, 2, 0);
-	vioapic_mmio_write(&io, VIOAPIC_EOI, 0x39); /* the 0x20-style register */
-	assert_int_equal(sent_count, 4);
-}
-
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, cap_reset)
@@ -857,9 +817,9 @@ int main(void)
 		SCRIPT(ON_LAPIC, 0, timer_periodic_catch_up),
 		SCRIPT(ON_LAPIC, 0, timer_masked_stop_and_mode_switch),
 		SCRIPT(ON_LAPIC, 0, timer_tsc_deadline),
-		T(test_icr_xapic_fixed_and_shorthands),
-		T(test_icr_xapic_init_sipi_nmi),
-		T(test_x2apic_icr_and_self_ipi),
+		SCRIPT(ON_LAPIC, 1, icr_xapic_fixed_and_shorthands),
+		SCRIPT(ON_LAPIC, 0, icr_xapic_init_sipi_nmi),
+		SCRIPT(ON_LAPIC, 7, x2apic_icr_and_self_ipi),
 		SCRIPT(ON_LAPIC, 0x25, x2apic_registers),
 		SCRIPT(ON_LAPIC, 1, x2apic_gp),
 		SCRIPT(ON_LAPIC, 1, apic_base_transitions),
@@ -868,9 +828,9 @@ int main(void)
 		SCRIPT(ON_LAPIC, 0, match_xapic_logical),
 		SCRIPT(ON_LAPIC, 0x25, match_x2apic),
 		SCRIPT(ON_LAPIC_RAW, 0, lapic_extint),
-		T(test_ioapic_reset_and_registers),
-		T(test_ioapic_edge),
-		T(test_ioapic_level_remote_irr),
+		SCRIPT(ON_IOAPIC, 0, ioapic_reset_and_registers),
+		SCRIPT(ON_IOAPIC, 0, ioapic_edge),
+		SCRIPT(ON_IOAPIC, 0, ioapic_level_remote_irr),
 		SCRIPT(ON_IOAPIC, 0, ioapic_unmask_and_edge_switch),
 		SCRIPT(ON_IOAPIC, 0, ioapic_polarity),
 		SCRIPT(ON_PIC_BIOS, 0, pic_bios_state),
@@ -882,6 +842,7 @@ int main(void)
 		SCRIPT(ON_PIC, 0, pic_irr_and_poll),
 		SCRIPT(ON_PIC, 0, pic_auto_eoi_and_rotation),
 		SCRIPT(ON_PIC, 0, pic_special_mask),
+		SCRIPT(ON_PIC, 0, pic_special_fully_nested),
 		SCRIPT(ON_PIC, 0, pic_reinit_resets),
 	};
 #undef T

@@ -149,7 +149,11 @@ static void test_controls_tigerlake(void **state)
 {
 	(void)state;
 	assert_int_equal(ctls.revision, 0x4);
-	assert_int_equal(ctls.pin, 0x1F);
+	/* SDM A.3.1 (allowed-1 0x7F): the preemption timer (bit 6) is on
+	 * (vmx.c bounds each stay in the guest with it); rate 0 (A.6). */
+	assert_int_equal(ctls.pin, 0x5F);
+	assert_true(ctls.preempt_timer);
+	assert_int_equal(ctls.preempt_rate, 0);
 	assert_int_equal(ctls.proc, 0x960061F2);
 	assert_int_equal(ctls.proc2, 0x10EA);
 	assert_int_equal(ctls.exit, 0x3F6FFB);
@@ -174,7 +178,8 @@ static void test_controls_sandy_bridge(void **state)
 	(void)state;
 	assert_int_equal(vmx_controls_compute(&sandy, &c, why, sizeof(why)), 0);
 	assert_int_equal(c.revision, 0x2B);
-	assert_int_equal(c.pin, 0x1F);
+	assert_int_equal(c.pin, 0x5F);
+	assert_true(c.preempt_timer);
 	assert_int_equal(c.proc, 0x960061F2);
 	/* No INVPCID on sandy bridge: the optional bit is left out. */
 	assert_int_equal(c.proc2, 0xEA);
@@ -230,6 +235,17 @@ static void test_controls_missing_features(void **state)
 	assert_int_equal(vmx_controls_compute(&caps, &c, why, sizeof(why)), 0);
 	assert_false(c.load_pat);
 	assert_false(c.exit & (EXIT_CTL_LOAD_PAT | EXIT_CTL_SAVE_PAT));
+	/* No preemption timer: optional, the rest stands. */
+	caps = sandy;
+	caps.true_pin &= ~((uint64_t)PIN_PREEMPTION_TIMER << 32);
+	assert_int_equal(vmx_controls_compute(&caps, &c, why, sizeof(why)), 0);
+	assert_int_equal(c.pin, 0x1F);
+	assert_false(c.preempt_timer);
+	/* A.6: IA32_VMX_MISC[4:0] is the TSC bit the timer ticks with. */
+	caps = sandy;
+	caps.misc |= 5;
+	assert_int_equal(vmx_controls_compute(&caps, &c, why, sizeof(why)), 0);
+	assert_int_equal(c.preempt_rate, 5);
 	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PROC2, 7),
 			    "unrestricted guest");
 	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PIN, 1), "reserved");
@@ -440,6 +456,7 @@ static void test_exit_simple(void **state)
 		{ EXIT_REASON_INVEPT, EXIT_VIRT_INSN, 5 },
 		{ EXIT_REASON_TRIPLE_FAULT, EXIT_SHUTDOWN, 0 },
 		{ EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_EXTINT, 0 },
+		{ EXIT_REASON_PREEMPTION_TIMER, EXIT_EXTINT, 0 },
 		{ EXIT_REASON_XSETBV, EXIT_UNKNOWN, 0 },
 		{ EXIT_REASON_TASK_SWITCH, EXIT_UNKNOWN, 0 },
 		{ EXIT_REASON_MACHINE_CHECK, EXIT_UNKNOWN, 0 },
