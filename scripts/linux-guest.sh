@@ -19,7 +19,8 @@ self=$here/linux-guest.sh
 	echo "$0: $kernel is missing: run make deps" >&2
 	exit 1
 }
-[ -x "$busybox" ] && file -L "$busybox" | grep -q "statically linked" || {
+# ldd fails on a static executable ("not a dynamic executable").
+[ -x "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 || {
 	echo "$0: $busybox is not a static busybox: install busybox-static" \
 		"(make deps)" >&2
 	exit 1

@@ -166,6 +166,15 @@ int linux_layout_plan(const struct linux_image *li,
 /* Fill the 4 KiB zero page: the image's setup header, then what the boot
  * loader sets (type_of_loader, loadflags, command line, initrd, e820 map,
  * ACPI RSDP; 0 for none). */
+/* The command line Keel boots Linux with: the admin's, plus
+ * "tsc_early_khz=<khz>" unless it is there already (or khz is 0). Linux
+ * calibrates the TSC against the PIT or the PM timer with loops that time
+ * port reads; under nested emulation every read is an exit, far slower
+ * than the loops allow, so calibration fails and the TSC is declared
+ * unusable. Keel knows the rate: it says so, as firmware does through
+ * CPUID 0x15 on Intel. 0, or KEEL_ERANGE when dst (cap bytes) is short. */
+int linux_cmdline_compose(char *dst, size_t cap, const char *src,
+			  uint64_t tsc_khz);
 void linux_boot_params_build(uint8_t *zp, const void *image,
 			     const struct linux_image *li,
 			     const struct linux_layout *lay,

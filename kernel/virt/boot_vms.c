@@ -58,9 +58,9 @@ static int kernel_start_mode(const void *image, size_t size,
 	return 0;
 }
 
-/* The strings a VM keeps for its life (vm_config holds pointers): the
- * command line, and each module's "path args" as GRUB passes it. One
- * allocation, NULL when there is nothing to keep. */
+/* The strings vm_create copies (vm_config holds pointers): the command
+ * line, and each module's "path args" as GRUB passes it. One allocation,
+ * the caller's to free. */
 static char *boot_vm_strings(const struct cfg_vm *c, struct vm_config *vc)
 {
 	size_t len = strlen(c->cmdline) + 1;
@@ -183,12 +183,11 @@ static int boot_vm_one(const struct boot_info *bi, const struct cfg_vm *c)
 		return KEEL_EINVAL;
 	}
 	err = vm_create(vc, &vm);
+	kfree(strings); /* the VM made copies of its own */
 	if (err) {
 		log_err("vm %s: not created: %s", c->name, err_str(err));
-		kfree(strings);
 		return err;
 	}
-	/* strings now belong to the VM's configuration, for Keel's life. */
 	if (c->autostart)
 		err = vm_start(vm);
 	return err;

@@ -339,3 +339,53 @@ void linux_boot_params_build(uint8_t *zp, const void *image,
 	 * RSDP is too. screen_info stays zero: orig_video_isVGA 0, no VGA. */
 	put64(zp, LINUX_ZP_ACPI_RSDP, acpi_rsdp);
 }
+
+static size_t dec_u64(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static bool cmdline_has(const char *s, const char *param)
+{
+	size_t n = strlen(param);
+
+	for (const char *p = s; (p = strstr(p, param)); p += n)
+		if (p == s || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+int linux_cmdline_compose(char *dst, size_t cap, const char *src,
+			  uint64_t tsc_khz)
+{
+	static const char param[] = "tsc_early_khz=";
+	size_t len = strlen(src);
+	char num[20];
+
+	if (len + 1 > cap)
+		return KEEL_ERANGE;
+	memcpy(dst, src, len + 1);
+	if (!tsc_khz || cmdline_has(src, param))
+		return 0;
+	size_t nlen = dec_u64(num, tsc_khz);
+	size_t sep = len ? 1 : 0;
+	if (len + sep + sizeof(param) - 1 + nlen + 1 > cap)
+		return KEEL_ERANGE;
+	char *p = dst + len;
+	if (sep)
+		*p++ = ' ';
+	memcpy(p, param, sizeof(param) - 1);
+	p += sizeof(param) - 1;
+	memcpy(p, num, nlen);
+	p[nlen] = '\0';
+	return 0;
+}

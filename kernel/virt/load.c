@@ -14,6 +14,7 @@
 
 #include "kernel/err.h"
 #include "kernel/log.h"
+#include "kernel/time.h"
 #include "kernel/virt/acpi_gen.h"
 #include "kernel/virt/boot_proto.h"
 #include "kernel/virt/virt_internal.h"
@@ -260,28 +261,17 @@ static int vm_load_acpi(struct vm *vm, uint64_t *rsdp_gpa)
  * page and interrupts off. */
 static const uint64_t linux_gdt[] = {0, 0, GDT_CODE64, GDT_DATA};
 
-static int linux_boot(struct vm *vm, const struct vm_config *cfg)
+static int linux_boot_write(struct vm *vm, const struct vm_config *cfg,
+			    const char *cmdline, struct boot_e820_entry *map,
+			    unsigned n, struct linux_image *li_in)
 {
-	struct boot_e820_entry map[BOOT_E820_MAX];
-	unsigned n = vm_e820(vm, map);
-	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
-	uint64_t initrd_size = cfg->initrd ? cfg->initrd_size : 0;
-	struct linux_image li;
+	struct linux_image li = *li_in;
 	struct linux_layout lay;
+	uint64_t initrd_size = cfg->initrd ? cfg->initrd_size : 0;
 	uint64_t rsdp = 0;
 	const char *why;
 	int err;
 
-	if (cfg->module_count) {
-		log_err("vm %s: modules are for Multiboot kernels; a Linux kernel "
-			"takes an initrd", vm->name);
-		return KEEL_EINVAL;
-	}
-	err = linux_image_check(cfg->image, cfg->image_size, &li, &why);
-	if (err) {
-		log_err("vm %s: Linux kernel: %s", vm->name, why);
-		return err;
-	}
 	err = linux_layout_plan(&li, map, n, initrd_size, strlen(cmdline), &lay,
 				&why);
 	if (err) {
@@ -329,6 +319,36 @@ static int linux_boot(struct vm *vm, const struct vm_config *cfg)
 		 (unsigned long long)(initrd_size >> 10),
 		 (unsigned long long)lay.entry);
 	return 0;
+}
+
+static int linux_boot(struct vm *vm, const struct vm_config *cfg)
+{
+	struct boot_e820_entry map[BOOT_E820_MAX];
+	unsigned n = vm_e820(vm, map);
+	char *cmdline;
+	struct linux_image li;
+	const char *why;
+	int err;
+
+	if (cfg->module_count) {
+		log_err("vm %s: modules are for Multiboot kernels; a Linux kernel "
+			"takes an initrd", vm->name);
+		return KEEL_EINVAL;
+	}
+	err = linux_image_check(cfg->image, cfg->image_size, &li, &why);
+	if (err) {
+		log_err("vm %s: Linux kernel: %s", vm->name, why);
+		return err;
+	}
+	size_t cap = (cfg->cmdline ? strlen(cfg->cmdline) : 0) + 48;
+	cmdline = kmalloc(cap);
+	if (!cmdline)
+		return KEEL_ENOMEM;
+	linux_cmdline_compose(cmdline, cap, cfg->cmdline ? cfg->cmdline : "",
+			      time_tsc_hz() / 1000);
+	err = linux_boot_write(vm, cfg, cmdline, map, n, &li);
+	kfree(cmdline);
+	return err;
 }
 
 /* The Multiboot machine state (Multiboot 0.6.96, 3.2): 32-bit protected

@@ -370,7 +370,9 @@ struct vm {
 	char stop_detail[128];
 	uint64_t exit_status; /* for VM_STOP_EXIT */
 
-	struct vm_config cfg; /* as created; images must outlive the VM */
+	struct vm_config cfg; /* as created; images must outlive the VM, its
+				 strings are the VM's own copies (strings) */
+	char *strings;
 	uint64_t mem_bytes; /* guest RAM as configured */
 	struct pgtable npt;
 	unsigned region_count;

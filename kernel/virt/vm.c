@@ -375,6 +375,7 @@ static void vm_free(struct vm *vm)
 	if (vm->devices)
 		vdev_destroy(vm);
 	gmem_destroy(vm);
+	kfree(vm->strings);
 	if (vm->npt.root)
 		pt_destroy(&vm->npt);
 	kfree(vm);
@@ -448,6 +449,37 @@ unsigned vm_list_get(struct vm **out, unsigned max)
 	return n;
 }
 
+/* The command line and the modules' strings become the VM's own: the
+ * caller's may go away (a keel.cfg entry, an API request). */
+static int vm_own_strings(struct vm *vm)
+{
+	struct vm_config *c = &vm->cfg;
+	size_t len = c->cmdline ? strlen(c->cmdline) + 1 : 0;
+	char *p;
+
+	for (unsigned i = 0; i < c->module_count; i++)
+		if (c->modules[i].cmdline)
+			len += strlen(c->modules[i].cmdline) + 1;
+	if (!len)
+		return 0;
+	p = vm->strings = kmalloc(len);
+	if (!p)
+		return KEEL_ENOMEM;
+	if (c->cmdline) {
+		memcpy(p, c->cmdline, strlen(c->cmdline) + 1);
+		c->cmdline = p;
+		p += strlen(p) + 1;
+	}
+	for (unsigned i = 0; i < c->module_count; i++) {
+		if (!c->modules[i].cmdline)
+			continue;
+		memcpy(p, c->modules[i].cmdline, strlen(c->modules[i].cmdline) + 1);
+		c->modules[i].cmdline = p;
+		p += strlen(p) + 1;
+	}
+	return 0;
+}
+
 int vm_create(const struct vm_config *cfg, struct vm **out)
 {
 	int err;
@@ -472,7 +504,13 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	completion_init(&vm->done);
 	vm->state = VM_CREATED;
 
-	err = pt_init(&vm->npt, virt->npt_format);
+	if (cfg->module_count > VM_MAX_MODULES) {
+		kfree(vm);
+		return KEEL_EINVAL;
+	}
+	err = vm_own_strings(vm);
+	if (!err)
+		err = pt_init(&vm->npt, virt->npt_format);
 	if (!err)
 		err = virt->vm_init(vm);
 	if (!err)

@@ -986,6 +986,31 @@ static void test_formats_apart(void **state)
 	free(b);
 }
 
+/* Keel adds tsc_early_khz= unless the admin set it; the buffer bound holds. */
+static void test_cmdline_compose(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(linux_cmdline_compose(buf, sizeof(buf), "console=ttyS0",
+					       2500000), 0);
+	assert_string_equal(buf, "console=ttyS0 tsc_early_khz=2500000");
+	assert_int_equal(linux_cmdline_compose(buf, sizeof(buf), "", 1999999), 0);
+	assert_string_equal(buf, "tsc_early_khz=1999999");
+	assert_int_equal(linux_cmdline_compose(buf, sizeof(buf),
+					       "quiet tsc_early_khz=1000", 2500000), 0);
+	assert_string_equal(buf, "quiet tsc_early_khz=1000");
+	/* Only a whole parameter counts as given. */
+	assert_int_equal(linux_cmdline_compose(buf, sizeof(buf), "xtsc_early_khz=5",
+					       7), 0);
+	assert_string_equal(buf, "xtsc_early_khz=5 tsc_early_khz=7");
+	assert_int_equal(linux_cmdline_compose(buf, sizeof(buf), "a", 0), 0);
+	assert_string_equal(buf, "a");
+	/* Too small: for the line itself, and for the addition. */
+	assert_int_equal(linux_cmdline_compose(buf, 3, "abc", 0), KEEL_ERANGE);
+	assert_int_equal(linux_cmdline_compose(buf, 20, "console=ttyS0", 2500000),
+			 KEEL_ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1007,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_mb_info),
 		cmocka_unit_test(test_mb_built_guest),
 		cmocka_unit_test(test_formats_apart),
+		cmocka_unit_test(test_cmdline_compose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
