@@ -41,15 +41,14 @@ static bool is_elf64(const void *p, size_t size)
  * 0x202, boot.rst), a Multiboot kernel (a header in the first 8 KiB, even
  * one Keel will refuse: the loader says why), an ELF64 executable. */
 static int kernel_start_mode(const void *image, size_t size,
-			     enum vm_start_mode *mode)
+			     enum vm_start_mode *mode, const char **why)
 {
 	struct mb_header h;
-	const char *why;
 
 	if (size >= LINUX_HDR_MAGIC + 4 &&
 	    !memcmp((const uint8_t *)image + LINUX_HDR_MAGIC, "HdrS", 4))
 		*mode = VM_START_LINUX;
-	else if (mb_header_find(image, size, &h, &why) != KEEL_ENOENT)
+	else if (mb_header_find(image, size, &h, why) != KEEL_ENOENT)
 		*mode = VM_START_MULTIBOOT;
 	else if (is_elf64(image, size))
 		*mode = VM_START_LONG64;
@@ -105,10 +104,12 @@ static int boot_vm_kernel(const struct boot_info *bi, const struct cfg_vm *c,
 				"kernel");
 	if (!vc->image)
 		return KEEL_ENOENT;
-	if (kernel_start_mode(vc->image, vc->image_size, &vc->start)) {
+	const char *why = "";
+	if (kernel_start_mode(vc->image, vc->image_size, &vc->start, &why)) {
+		/* why says what the Multiboot search saw (a bad checksum). */
 		log_err("vm %s: kernel %s is neither a Linux bzImage (\"HdrS\" at "
-			"0x202), a Multiboot kernel (header in the first 8 KiB) "
-			"nor an ELF64 executable", c->name, c->kernel.path);
+			"0x202), a Multiboot kernel (%s) nor an ELF64 executable",
+			c->name, c->kernel.path, why);
 		return KEEL_ENOTSUP;
 	}
 	if (c->initrd.path[0] && vc->start != VM_START_LINUX) {
