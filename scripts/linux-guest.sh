@@ -101,7 +101,7 @@ mode=${1:-all}
 delay=${2:-0}
 pick() {
 	if [ "$mode" = warn ]; then
-		grep -iE 'acpi|clock|tsc|timer|apic|hpet|pit|rtc|calibrat|jiffies|watchdog|warn|error|fail|bug|firmware|unstable|stall|lockup|taint|oops|call trace|rip: |panic|msr'
+		grep -iE 'acpi|clock|tsc|timer|apic|hpet|pit|rtc|calibrat|jiffies|watchdog|warn|error|fail|bug|firmware|unstable|stall|lockup|taint|oops|call trace|rip: |panic|msr|smp|stuck'
 	else
 		cat
 	fi

@@ -79,8 +79,8 @@ def clean(text):
 #          PIT, HPET, RTC, PM timer, calibration, watchdog) that says it is
 #          unstable, failed, skewed, disabled or wrong.
 #  kernel: WARNING:/BUG:/Oops/call traces/stalls/taints, a #GP on an MSR
-#          access ("unchecked MSR access error") and [Firmware Bug] notes,
-#          whatever they are about.
+#          access ("unchecked MSR access error"), a CPU that did not come
+#          up (smpboot) and [Firmware Bug] notes, whatever they are about.
 # Informational lines that merely name a clock ("clocksource: Switched to
 # clocksource tsc", "..TIMER: vector=0x30") are not warnings.
 _ACPI = re.compile(
@@ -98,7 +98,8 @@ _TIME_TROUBLE = re.compile(
     r"timed? ?out|stuck|\bbug\b|interrupt took", re.I)
 _KERNEL = re.compile(
     r"\bWARNING:|\bBUG:|\bOops\b|Call Trace|\bRIP: |rcu.*stall|"
-    r"unchecked MSR access error|"
+    r"unchecked MSR access error|do_boot_cpu failed|"
+    r"smpboot: .*\b(fail|stuck|not responding)|"
     r"soft lockup|hard lockup|Tainted:|\[Firmware (Bug|Warn)\]|"
     r"Kernel panic")
 # The dmesg timestamp; and numbers, which differ from boot to boot.
@@ -123,20 +124,6 @@ TCG_NOISE = [
     re.compile(r"calibrate_delay_direct\(\) failed to get a good estimate"),
     re.compile(r"hrtimer: interrupt took \d+ ns"),
     re.compile(r"sched: RT throttling activated"),
-]
-
-# Warnings a guest of a hypervisor that itself runs under QEMU TCG prints
-# every boot, and the same guest on hardware would not: Linux's TSC
-# calibration rejects a PM timer (or HPET) read that took more than
-# SMI_TRESHOLD, 50000 TSC cycles (arch/x86/kernel/tsc.c, tsc_read_refs(): an
-# SMI must have hit it), about 20 us at 2.4 GHz, and a port read trapped to
-# Keel costs ~38 us there (make bench: svm_pio_out_exit); a microsecond or
-# two on hardware. With no reference and no PIT figure the TSC is unusable.
-# Only the QEMU runs of Keel take these as explained: Bochs's clock counts
-# instructions, and there the calibration works.
-NESTED_TCG_NOISE = [
-    re.compile(r"tsc: HPET/PMTIMER calibration failed"),
-    re.compile(r"tsc: Marking TSC unstable due to could not calculate TSC khz"),
 ]
 
 # Notes in warning words that say what the platform has, not that something
@@ -184,8 +171,7 @@ def normalize(line):
 
 def unexplained(found, anchor, noise=()):
     """The (kind, line) of found (warnings()) that neither the anchor's
-    warnings (same shape) nor TCG_NOISE nor noise (more regexes, e.g.
-    NESTED_TCG_NOISE) explain."""
+    warnings (same shape) nor TCG_NOISE nor noise (more regexes) explain."""
     seen = {normalize(l) for _, l in anchor}
     noise = TCG_NOISE + list(noise)
     return [(k, l) for k, l in found
@@ -241,6 +227,7 @@ class GuestShell:
                     return m, i, now
                 for b in bad:
                     if b.fullmatch(lines[i]):
+                        time.sleep(1)  # the lines that explain it
                         raise AssertionError(
                             "%r appeared while waiting for %r.\nConsole:\n%s"
                             % (lines[i], pattern, self.tail()))
