@@ -170,9 +170,31 @@ void sched_preempt(void)
 	schedule();
 }
 
+/* The timer: a slice ended or a sleeper is due, then switch; or it was a
+ * running thread's own deadline (thread_timer_at), which needs nothing but
+ * the interrupt itself (a vCPU left the guest and looks at its timers) and
+ * the timer armed again for what remains. */
 static void sched_timer_irq(struct trap_frame *tf)
 {
-	this_cpu()->need_resched = true;
+	struct percpu *cpu = this_cpu();
+	struct sched_rq *rq = cpu->rq;
+	struct thread *cur = cpu->current;
+	uint64_t now = time_ns();
+
+	if (cur == &rq->idle_thread || now >= cur->slice_end_ns) {
+		cpu->need_resched = true;
+		return;
+	}
+	spin_lock(&rq->lock);
+	bool due = rq->sleepers && rq->sleepers->wake_ns <= now;
+	if (!due) {
+		if (cur->timer_ns && cur->timer_ns <= now)
+			cur->timer_ns = 0;
+		rq_arm_timer(rq, cur, now);
+	}
+	spin_unlock(&rq->lock);
+	if (due)
+		cpu->need_resched = true;
 }
 
 static void sched_resched_irq(struct trap_frame *tf)

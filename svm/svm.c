@@ -231,7 +231,10 @@ static __hot int svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 			svm_asid_request_flush(sv);
 		}
 		svm_asid_prepare(&sc->asid, cpu, sv);
+		vcpu_fpu_load(vcpu);
+		vcpu_xcr0_enter(vcpu);
 		svm_vmrun(&sv->gprs, sv->vmcb_pa, sc->host_vmcb_pa);
+		vcpu_xcr0_exit(vcpu);
 		irq_restore(flags);
 
 

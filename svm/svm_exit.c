@@ -180,6 +180,10 @@ __hot void svm_exit_decode(struct svm_vcpu *sv, struct vm_exit *exit)
 		exit->reason = EXIT_INVD;
 		exit->insn_len = svm_exit_nrip_len(sv);
 		break;
+	case VMCB_EXIT_XSETBV:
+		exit->reason = EXIT_XSETBV;
+		exit->insn_len = svm_exit_nrip_len(sv);
+		break;
 	case VMCB_EXIT_VMMCALL:
 		exit->reason = EXIT_VMCALL;
 		exit->insn_len = svm_exit_nrip_len(sv);

@@ -36,7 +36,8 @@ void vmcb_init_control(struct vmcb *vmcb, uint64_t iopm_pa, uint64_t msrpm_pa,
 	c->intercept_misc2 = VMCB_INTERCEPT_VMRUN | VMCB_INTERCEPT_VMMCALL |
 			     VMCB_INTERCEPT_VMLOAD | VMCB_INTERCEPT_VMSAVE |
 			     VMCB_INTERCEPT_STGI | VMCB_INTERCEPT_CLGI |
-			     VMCB_INTERCEPT_SKINIT | VMCB_INTERCEPT_WBINVD;
+			     VMCB_INTERCEPT_SKINIT | VMCB_INTERCEPT_WBINVD |
+			     VMCB_INTERCEPT_XSETBV; /* XCR0 is checked, switched */
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	/* APM 15.21.1: with V_INTR_MASKING the guest's RFLAGS.IF masks only

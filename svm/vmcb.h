@@ -37,6 +37,7 @@
 #define VMCB_INTERCEPT_CLGI (1u << 5)
 #define VMCB_INTERCEPT_SKINIT (1u << 6)
 #define VMCB_INTERCEPT_WBINVD (1u << 9)
+#define VMCB_INTERCEPT_XSETBV (1u << 13)
 
 /* Exception intercepts (0x008): one bit per vector. */
 #define VMCB_EXCEPTION_MC (1u << 18)
@@ -95,6 +96,7 @@
 #define VMCB_EXIT_CLGI 0x085
 #define VMCB_EXIT_SKINIT 0x086
 #define VMCB_EXIT_WBINVD 0x089
+#define VMCB_EXIT_XSETBV 0x08D
 #define VMCB_EXIT_NPF 0x400
 /* VMEXIT_INVALID is -1; QEMU writes it as a 32-bit -1 into the 64-bit
  * field, so only the low 32 bits are compared (svm-tcg recipe 4.6). */

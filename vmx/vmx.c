@@ -523,7 +523,10 @@ static int vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		}
 		if (read_cr2() != vv->gprs.cr2)
 			write_cr2(vv->gprs.cr2);
+		vcpu_fpu_load(vcpu);
+		vcpu_xcr0_enter(vcpu);
 		rc = vmx_vmenter(&vv->gprs, vv->launched);
+		vcpu_xcr0_exit(vcpu);
 		if (rc != VMX_ENTER_EXITED) {
 			uint32_t e = rc == VMX_ENTER_FAIL_VALID
 					     ? (uint32_t)vmcs_read(

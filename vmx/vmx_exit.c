@@ -293,6 +293,10 @@ void vmx_exit_decode(struct vmx_vcpu *vv, struct vm_exit *exit)
 		exit->reason = EXIT_INVD;
 		exit->insn_len = vmx_exit_insn_len();
 		break;
+	case EXIT_REASON_XSETBV:
+		exit->reason = EXIT_XSETBV;
+		exit->insn_len = vmx_exit_insn_len();
+		break;
 	case EXIT_REASON_VMCALL:
 		exit->reason = EXIT_VMCALL;
 		exit->insn_len = vmx_exit_insn_len();

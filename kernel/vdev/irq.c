@@ -67,15 +67,24 @@ static void irq_deliver_one(struct vcpu *v, const struct irq_msg *m)
 		 * processors since the Pentium 4 (SDM vol.3 11.6.1). */
 		if (m->level && !m->assert)
 			break;
+		/* Wait-for-SIPI starts now, not when v's thread gets to it:
+		 * Linux sends the SIPI right after the INIT, and it must not
+		 * be lost. v's thread resets its registers (init_pending). */
+		v->sipi_vector = -1;
+		__atomic_store_n(&v->mp_state, VCPU_MP_WAIT_SIPI, __ATOMIC_RELEASE);
 		v->init_pending = true;
 		irq_kick(v);
 		break;
 	case IRQ_DM_SIPI:
 		/* Only a processor waiting for SIPI takes it; later SIPIs are
 		 * ignored (SDM vol.3 9.4.4.1). */
-		if (v->mp_state == VCPU_MP_WAIT_SIPI && v->sipi_vector < 0) {
-			v->sipi_vector = m->vector;
-			irq_kick(v);
+		if (v->mp_state == VCPU_MP_WAIT_SIPI) {
+			int none = -1;
+			if (__atomic_compare_exchange_n(&v->sipi_vector, &none,
+							m->vector, false,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				irq_kick(v);
 		}
 		break;
 	case IRQ_DM_EXTINT:

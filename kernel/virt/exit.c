@@ -35,6 +35,7 @@ static const char *const exit_names[EXIT_REASON_COUNT] = {
 	[EXIT_VIRT_INSN] = "virt-insn",
 	[EXIT_ENTRY_FAILED] = "entry-failed",
 	[EXIT_NMI] = "nmi",
+	[EXIT_XSETBV] = "xsetbv",
 	[EXIT_UNKNOWN] = "unknown",
 };
 
@@ -508,6 +509,24 @@ __hot static int exit_vmcall(struct vcpu *vcpu, struct vm_exit *exit)
 	return 0;
 }
 
+/* XSETBV: the guest's XCR0, checked (fpu.c); #GP for a value a CPU would
+ * refuse. CPL and CR4.OSXSAVE are checked by the CPU before the exit. */
+static int exit_xsetbv(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct vcpu_regs r;
+
+	virt->get_regs(vcpu, &r);
+	if (vcpu_xcr0_set(vcpu, (uint32_t)r.rcx,
+			  (uint32_t)r.rax | (r.rdx << 32))) {
+		inject_exception(vcpu, 13, true, 0);
+		return 0;
+	}
+	if (skip_insn(vcpu, exit, &r))
+		return 1;
+	virt->set_regs(vcpu, &r);
+	return 0;
+}
+
 static int exit_skip(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vcpu_regs r;
@@ -546,6 +565,8 @@ __hot int virt_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		return exit_vmcall(vcpu, exit);
 	case EXIT_INVD:
 		return exit_skip(vcpu, exit);
+	case EXIT_XSETBV:
+		return exit_xsetbv(vcpu, exit);
 	case EXIT_VIRT_INSN:
 		inject_exception(vcpu, 6, false, 0); /* #UD: no nested virt */
 		return 0;

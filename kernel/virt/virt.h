@@ -80,6 +80,7 @@ enum exit_reason {
 	EXIT_VIRT_INSN,	    /* the guest ran a VMX/SVM instruction: #UD it */
 	EXIT_ENTRY_FAILED,  /* the hardware refused the guest state: fail.* */
 	EXIT_NMI,	    /* a host NMI arrived during the guest */
+	EXIT_XSETBV,	    /* XSETBV: ECX, EDX:EAX in the registers */
 	EXIT_UNKNOWN,	    /* anything else: unknown.* says what */
 	EXIT_REASON_COUNT
 };
@@ -328,6 +329,10 @@ struct vcpu {
 	 * the vCPU looks before its next entry (kernel/vdev/irq.c). */
 	volatile unsigned intr_work;
 	struct vlapic *lapic;	  /* this vCPU's local APIC (kernel/vdev) */
+	/* x87/SSE/AVX state (kernel/virt/fpu.c): saved here while another
+	 * vCPU owns the CPU's registers; XCR0 as the guest set it. */
+	void *fpu, *fpu_raw;
+	uint64_t xcr0;
 	unsigned host_cpu;    /* the CPU its thread is pinned to */
 	struct thread *thread;
 	void *hw;	      /* backend context (VMCB / VMCS and friends) */
@@ -459,6 +464,23 @@ void vcpu_reset_state(struct vcpu_regs *r, struct vcpu_sregs *s,
 /* Self-test (kernel/virt/selftest_vm.c): create/run/stop/destroy VMs
  * 'rounds' times; 0 when free memory ends where it started. */
 int virt_selftest_cycle(unsigned rounds, char *detail, size_t len);
+
+/* The guest's FPU and XCR0 (kernel/virt/fpu.c). Backends, with interrupts
+ * off right before entry: vcpu_fpu_load, then vcpu_xcr0_enter; right
+ * after the exit: vcpu_xcr0_exit. */
+extern uint64_t fpu_host_xcr0;
+void vcpu_xsetbv(uint64_t val);
+void vcpu_fpu_load(struct vcpu *vcpu);
+static inline void vcpu_xcr0_enter(const struct vcpu *v)
+{
+	if (v->xcr0 != fpu_host_xcr0)
+		vcpu_xsetbv(v->xcr0);
+}
+static inline void vcpu_xcr0_exit(const struct vcpu *v)
+{
+	if (v->xcr0 != fpu_host_xcr0)
+		vcpu_xsetbv(fpu_host_xcr0);
+}
 
 /* The MSRs a guest reads and writes without an exit, the same on both
  * backends (kernel/virt/msr.c): FS/GS bases, KERNEL_GS_BASE, the SYSCALL

@@ -39,6 +39,14 @@ struct elf64_phdr {
 int elf64_guest_check(const void *image, size_t size, uint64_t *entry,
 		      const char **why);
 
+/* fpu.c */
+void fpu_cpu_init(void);
+int vcpu_fpu_init(struct vcpu *vcpu);
+void vcpu_fpu_release(struct vcpu *vcpu);
+void vcpu_fpu_reset(struct vcpu *vcpu);
+void vcpu_fpu_destroy(struct vcpu *vcpu);
+int vcpu_xcr0_set(struct vcpu *vcpu, uint32_t index, uint64_t val);
+
 /* vm.c */
 void vm_kick_all(struct vm *vm);
 void vcpu_kick(struct vcpu *vcpu);

@@ -67,6 +67,8 @@ const char *vm_state_name(enum vm_state s)
 static void virt_enable_cpu(void *arg)
 {
 	int *err = arg;
+
+	fpu_cpu_init();
 	int e = virt->cpu_enable();
 	if (e)
 		__atomic_store_n(err, e, __ATOMIC_SEQ_CST);
@@ -243,6 +245,7 @@ static void vcpu_finish(struct vcpu *vcpu)
 	bool last = --vm->vcpus_running == 0;
 
 	vcpu->thread = NULL; /* from here on nobody may wake it */
+	vcpu_fpu_release(vcpu);
 
 	if (last)
 		vm->state = VM_STOPPED;
@@ -298,8 +301,8 @@ static void vcpu_do_init(struct vcpu *vcpu)
 	virt->set_sregs(vcpu, &s);
 	virt->set_regs(vcpu, &r);
 	vdev_lapic_init_ipi(vcpu);
-	vcpu->sipi_vector = -1;
-	vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+	/* mp_state and sipi_vector were set when the INIT was delivered
+	 * (kernel/vdev/irq.c); a SIPI may already be waiting. */
 }
 
 /* Wait for the start-up IPI, then begin in real mode at vector * 4 KiB
@@ -368,6 +371,7 @@ static void vm_free(struct vm *vm)
 	for (unsigned i = 0; i < vm->vcpu_count; i++) {
 		if (vm->vcpus[i]->hw)
 			virt->vcpu_destroy(vm->vcpus[i]);
+		vcpu_fpu_destroy(vm->vcpus[i]);
 		kfree(vm->vcpus[i]);
 	}
 	if (vm->backend)
@@ -530,6 +534,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		vm->vcpus[vm->vcpu_count++] = v;
 		err = vdev_vcpu_init(v);
 		if (!err)
+			err = vcpu_fpu_init(v);
+		if (!err)
 			err = virt->vcpu_create(v);
 		if (err)
 			v->hw = NULL;
@@ -640,6 +646,7 @@ int vm_reset(struct vm *vm)
 		v->init_pending = false;
 		v->sipi_vector = -1;
 		v->mp_state = VCPU_MP_RUNNABLE;
+		vcpu_fpu_reset(v);
 	}
 	if (!err)
 		err = vm_boot_state(vm, &vm->cfg);
