@@ -47,7 +47,7 @@ KERNEL_SRCS := \
 	kernel/virt/io.c kernel/virt/cpuid.c \
 	kernel/virt/linux.c kernel/virt/multiboot.c \
 	kernel/virt/acpi_gen.c kernel/virt/aml.c kernel/wallclock.c \
-	kernel/virt/fpu.c \
+	kernel/virt/fpu.c kernel/fpu.c \
 	kernel/vdev/irq.c kernel/vdev/lapic.c kernel/vdev/ioapic.c \
 	kernel/vdev/pic.c kernel/vdev/pit.c kernel/vdev/rtc.c kernel/vdev/pm.c \
 	kernel/vdev/pci.c \

@@ -7,6 +7,7 @@
 
 #include "kernel/arch/x86.h"
 #include "kernel/cpu.h"
+#include "kernel/fpu.h"
 #include "kernel/err.h"
 #include "kernel/log.h"
 #include "kernel/trap.h"
@@ -73,6 +74,7 @@ void cpu_init(unsigned cpu, uint32_t apic_id)
 	wrmsr(MSR_GS_BASE, (uint64_t)p);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	idt_load();
+	fpu_cpu_init(); /* XSAVE on, if the CPU has it (kernel/fpu.c) */
 }
 
 int cpu_setup_ist(void)

@@ -12,6 +12,7 @@
 #include "kernel/apic.h"
 #include "kernel/arch/x86.h"
 #include "kernel/cpu.h"
+#include "kernel/fpu.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
@@ -118,6 +119,8 @@ static void schedule(void)
 
 	spin_lock(&rq->lock);
 	if (rq->dead && rq->dead != prev) {
+		if (rq->dead->fpu)
+			fpu_area_free(rq->dead->fpu);
 		mm_free_stack(rq->dead->stack_top, rq->dead->stack_size);
 		kfree(rq->dead);
 		rq->dead = NULL;
@@ -141,6 +144,8 @@ static void schedule(void)
 	spin_unlock(&rq->lock);
 
 	if (next != prev) {
+		if (next->fpu)
+			fpu_claim(next->fpu);
 		rq->stats.switches++;
 		next->switches++;
 		cpu->current = next;

@@ -36,6 +36,7 @@ struct thread {
 	uint64_t wake_ns;
 	uint64_t slice_end_ns;
 	uint64_t timer_ns; /* thread_timer_at: an interrupt wanted by then */
+	void *fpu;	   /* FPU save area (thread_fpu_enable), or NULL */
 	uint64_t switches; /* times switched in */
 	bool wake_pending; /* a wake that raced with blocking */
 	struct thread *next; /* run queue or sleep list */

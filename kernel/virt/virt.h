@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/fpu.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
 #include "mm/mm.h"
@@ -331,7 +332,7 @@ struct vcpu {
 	struct vlapic *lapic;	  /* this vCPU's local APIC (kernel/vdev) */
 	/* x87/SSE/AVX state (kernel/virt/fpu.c): saved here while another
 	 * vCPU owns the CPU's registers; XCR0 as the guest set it. */
-	void *fpu, *fpu_raw;
+	void *fpu;
 	uint64_t xcr0;
 	unsigned host_cpu;    /* the CPU its thread is pinned to */
 	struct thread *thread;
@@ -468,7 +469,6 @@ int virt_selftest_cycle(unsigned rounds, char *detail, size_t len);
 /* The guest's FPU and XCR0 (kernel/virt/fpu.c). Backends, with interrupts
  * off right before entry: vcpu_fpu_load, then vcpu_xcr0_enter; right
  * after the exit: vcpu_xcr0_exit. */
-extern uint64_t fpu_host_xcr0;
 void vcpu_xsetbv(uint64_t val);
 void vcpu_fpu_load(struct vcpu *vcpu);
 static inline void vcpu_xcr0_enter(const struct vcpu *v)

@@ -40,7 +40,6 @@ int elf64_guest_check(const void *image, size_t size, uint64_t *entry,
 		      const char **why);
 
 /* fpu.c */
-void fpu_cpu_init(void);
 int vcpu_fpu_init(struct vcpu *vcpu);
 void vcpu_fpu_release(struct vcpu *vcpu);
 void vcpu_fpu_reset(struct vcpu *vcpu);

@@ -67,8 +67,6 @@ const char *vm_state_name(enum vm_state s)
 static void virt_enable_cpu(void *arg)
 {
 	int *err = arg;
-
-	fpu_cpu_init();
 	int e = virt->cpu_enable();
 	if (e)
 		__atomic_store_n(err, e, __ATOMIC_SEQ_CST);
