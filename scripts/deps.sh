@@ -13,7 +13,7 @@ bochs bochsbios vgabios bochs-sdl
 mtools dosfstools gdisk
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 python3-pytest libcmocka-dev
-busybox-static"
+busybox-static acpica-tools"
 
 # The Linux guest (tests/integration/test_linux.py): the bzImage of the
 # package linux-image-cloud-amd64 depends on, unpacked with dpkg-deb -x.
