@@ -52,8 +52,85 @@ KERNEL_SRCS := \
 	kernel/vdev/pic.c kernel/vdev/pit.c kernel/vdev/rtc.c kernel/vdev/pm.c \
 	kernel/vdev/pci.c \
 	drivers/serial.c drivers/fbcon.c drivers/font.c
+# ---- management agent (mgmt/) and the libc its libraries need ----
+KERNEL_SRCS += mgmt/mgmt.c mgmt/net.c mgmt/tls.c mgmt/fingerprint.c \
+	mgmt/port/sys_arch.c mgmt/port/entropy.c mgmt/port/entropy_est.c \
+	kernel/libc/stdlib.c kernel/libc/float.c kernel/config_keys.c
+# ---- end management agent ----
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))
+
+# ------------------------------------------------- third-party libraries ----
+# lwIP 2.2, mbedTLS 3.6 and cJSON 1.7 for the management agent: Debian's
+# source packages, fetched and patched into third_party/ by `make deps`
+# (scripts/deps.sh), never committed. Built with the kernel's flags; lwIP
+# and mbedTLS keep -mgeneral-regs-only (neither has floating point, and
+# without the flag GCC uses SSE for copies; checked below). cJSON needs
+# double: it is an "FPU island" built with SSE, like kernel/libc/float.c,
+# and called only by the management thread, which has an FPU context
+# (thread_fpu_enable). Their warnings are theirs (-w). Archives, so only
+# what Keel calls is linked.
+TP := third_party
+TP_OUT := $(B)/third_party
+TP_NEED := $(TP)/mbedtls/library/ssl_tls.c $(TP)/lwip/src/core/tcp.c \
+	$(TP)/cjson/cJSON.c
+TP_MISSING := $(filter-out $(wildcard $(TP_NEED)),$(TP_NEED))
+
+TP_MBEDTLS_SRCS := $(wildcard $(TP)/mbedtls/library/*.c)
+TP_LWIP_SRCS := $(wildcard $(TP)/lwip/src/core/*.c $(TP)/lwip/src/core/ipv4/*.c) \
+	$(TP)/lwip/src/netif/ethernet.c
+TP_CJSON_SRCS := $(TP)/cjson/cJSON.c
+tp_objs = $(patsubst $(TP)/%.c,$(TP_OUT)/%.o,$(1))
+KERNEL_LIBS := $(TP_OUT)/libmbedtls.a $(TP_OUT)/liblwip.a $(TP_OUT)/libcjson.a
+
+# Where Keel's code and the libraries find the libraries' headers and the
+# port (mgmt/port: lwipopts.h, arch/cc.h, keel_mbedtls_config.h).
+MGMT_INC := -Imgmt/port -isystem $(TP)/mbedtls/include \
+	-isystem $(TP)/lwip/src/include -isystem $(TP)/cjson \
+	-DMBEDTLS_CONFIG_FILE='"keel_mbedtls_config.h"'
+TP_CFLAGS := $(filter-out -Wall -Wextra -Werror -Wno-unused-parameter,$(KERNEL_CFLAGS)) \
+	-w $(MGMT_INC) -I$(TP)/mbedtls/library
+# Floating point allowed: cJSON and the libc functions only it calls.
+FPU_ISLAND_CFLAGS = $(filter-out -mgeneral-regs-only,$(1)) -DKEEL_LIBC_FPU
+
+MGMT_OBJS := $(filter $(B)/obj/mgmt/%,$(KERNEL_OBJS)) \
+	$(B)/obj/kernel/libc/float.c.o
+$(MGMT_OBJS): KERNEL_CFLAGS += $(MGMT_INC)
+$(MGMT_OBJS): | tp-check
+$(B)/obj/kernel/libc/float.c.o: KERNEL_CFLAGS := \
+	$(call FPU_ISLAND_CFLAGS,$(KERNEL_CFLAGS))
+$(call tp_objs,$(TP_CJSON_SRCS)): TP_CFLAGS := $(call FPU_ISLAND_CFLAGS,$(TP_CFLAGS))
+
+.PHONY: tp-check
+tp-check:
+	@if [ -n "$(TP_MISSING)" ]; then \
+		echo "error: the lwIP, mbedTLS and cJSON sources are missing" \
+			"($(TP_MISSING)); run 'make deps' first" >&2; \
+		exit 1; \
+	fi
+
+$(TP_OUT)/%.o: $(TP)/%.c | tp-check
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)gcc $(TP_CFLAGS) -c $< -o $@
+
+# No SIMD or x87 register may appear outside the FPU island.
+define tp_archive
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)rm -f $@
+	$(Q)if [ "$(2)" = nofpu ] && objdump -d $(1) | grep -q '%[xy]mm\|%st\b\|%mm[0-7]'; then \
+		echo "error: $@: SSE/x87 code outside the FPU island" >&2; exit 1; fi
+	$(Q)ar rcs $@ $(1)
+endef
+$(TP_OUT)/libmbedtls.a: $(call tp_objs,$(TP_MBEDTLS_SRCS)) | tp-check
+	$(call tp_archive,$(call tp_objs,$(TP_MBEDTLS_SRCS)),nofpu)
+$(TP_OUT)/liblwip.a: $(call tp_objs,$(TP_LWIP_SRCS)) | tp-check
+	$(call tp_archive,$(call tp_objs,$(TP_LWIP_SRCS)),nofpu)
+$(TP_OUT)/libcjson.a: $(call tp_objs,$(TP_CJSON_SRCS)) | tp-check
+	$(call tp_archive,$(call tp_objs,$(TP_CJSON_SRCS)),fpu)
+
+-include $(patsubst %.o,%.d,$(call tp_objs,$(TP_MBEDTLS_SRCS) $(TP_LWIP_SRCS) $(TP_CJSON_SRCS)))
+# ------------------------------------------- end third-party libraries ----
 
 # V=1 shows the commands.
 Q := $(if $(V),,@)
@@ -73,9 +150,10 @@ $(B)/obj/%.S.o: %.S
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T kernel/arch/kernel.ld
 
-$(B)/kernel.stage1.elf: $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o kernel/arch/kernel.ld
+$(B)/kernel.stage1.elf: $(KERNEL_OBJS) $(KERNEL_LIBS) $(B)/obj/ksyms_empty.o kernel/arch/kernel.ld
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o
+	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_empty.o \
+		--start-group $(KERNEL_LIBS) --end-group
 
 $(B)/obj/ksyms_empty.o: scripts/gen-ksyms.sh
 	@mkdir -p $(dir $@)
@@ -88,7 +166,8 @@ $(B)/obj/ksyms_table.o: $(B)/kernel.stage1.elf scripts/gen-ksyms.sh
 
 $(B)/kernel.elf: $(B)/obj/ksyms_table.o $(B)/kernel.stage1.elf
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_table.o
+	$(Q)ld $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(B)/obj/ksyms_table.o \
+		--start-group $(KERNEL_LIBS) --end-group
 	@scripts/check-kernel.sh $@ $(B)/kernel.stage1.elf
 
 -include $(KERNEL_OBJS:.o=.d)

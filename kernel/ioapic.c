@@ -275,3 +275,27 @@ void ioapic_mask_gsi(uint32_t gsi)
 	ioapic_write(io, IOAPIC_REG_RTE(pin), low | IOAPIC_RTE_MASKED);
 	spin_unlock_irqrestore(&io->lock, flags);
 }
+
+int ioapic_route_gsi(uint32_t gsi, uint8_t vector, uint32_t dest_apic_id,
+		     bool active_low, bool level)
+{
+	struct ioapic *io;
+	uint32_t pin;
+	uint64_t flags;
+
+	if (vector < 0x20 || vector == 0xFF)
+		return KEEL_EINVAL;
+	if (dest_apic_id > 0xFE)
+		return KEEL_ERANGE;
+	io = ioapic_for_gsi(gsi, &pin);
+	if (!io)
+		return KEEL_ENOENT;
+	flags = spin_lock_irqsave(&io->lock);
+	ioapic_write_rte(io, pin, ioapic_rte_make(vector, (uint8_t)dest_apic_id,
+						  active_low, level, false));
+	spin_unlock_irqrestore(&io->lock, flags);
+	log_info("ioapic: gsi %u -> vector %#x on APIC %u (%s, %s)", gsi, vector,
+		 dest_apic_id, level ? "level" : "edge",
+		 active_low ? "active low" : "active high");
+	return 0;
+}

@@ -22,6 +22,11 @@ int ioapic_init(void);
  * interrupt remapping), KEEL_ENOENT (no I/O APIC has that GSI). */
 int ioapic_route_isa(uint8_t isa_irq, uint8_t vector, uint32_t dest_apic_id);
 void ioapic_mask_gsi(uint32_t gsi);
+/* Route any GSI (a PCI INTx line) to vector on the CPU with APIC id dest,
+ * with the signalling the caller knows, and unmask it. Same errors as
+ * ioapic_route_isa. */
+int ioapic_route_gsi(uint32_t gsi, uint8_t vector, uint32_t dest_apic_id,
+		     bool active_low, bool level);
 
 /* ---- Pure helpers, exposed for the unit tests. ---- */
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # deps.sh - install every Debian package that building and testing Keel needs,
-# when missing, and fetch the Linux guest kernel (Debian's cloud kernel, only
-# unpacked into third_party/linux/, never installed). Quick and silent when
-# everything is there. Debian 12; installing packages needs root.
+# when missing, fetch the Linux guest kernel (Debian's cloud kernel, only
+# unpacked into third_party/linux/, never installed) and the sources of the
+# libraries the management agent is built from (lwIP, mbedTLS, cJSON, into
+# third_party/, never committed). Quick and silent when everything is there.
+# Debian 12; installing packages needs root.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,8 @@ bochs bochsbios vgabios bochs-sdl
 mtools dosfstools gdisk
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 python3-pytest libcmocka-dev
-busybox-static acpica-tools"
+busybox-static acpica-tools
+patch xz-utils"
 
 # The Linux guest (tests/integration/test_linux.py): the bzImage of the
 # package linux-image-cloud-amd64 depends on, unpacked with dpkg-deb -x.
@@ -89,5 +92,79 @@ fetch_linux() {
 	echo "deps: $LINUX_DIR/vmlinuz from $(cat "$LINUX_DIR/PACKAGE")"
 }
 
+# ---- management agent libraries (lwIP 2.2, mbedTLS 3.6, cJSON 1.7) ----
+# Debian 12 has mbedTLS 2.28 (no TLS 1.3); trixie's source packages are
+# architecture-independent, so they are fetched with a private apt
+# configuration that leaves the system's own untouched (apt checks the
+# tarballs against the signed .dsc files). Unpacked into third_party/<name>/,
+# with the Debian security patches that touch files Keel compiles. The
+# Makefile builds them (section "third-party libraries").
+TP_LIBS="mbedtls lwip cjson"
+TP_STAMP=third_party/.mgmt-libs
+
+# Refuse a major.minor the configs (mgmt/port/) were not written for.
+check_lib_versions() {
+	grep -q 'MBEDTLS_VERSION_STRING *"3\.6\.' \
+		third_party/mbedtls/include/mbedtls/build_info.h ||
+		{ echo "deps: need mbedTLS 3.6.x" >&2; return 1; }
+	grep -q 'LWIP_VERSION_MAJOR *2$' third_party/lwip/src/include/lwip/init.h &&
+		grep -q 'LWIP_VERSION_MINOR *2$' \
+			third_party/lwip/src/include/lwip/init.h ||
+		{ echo "deps: need lwIP 2.2.x" >&2; return 1; }
+	grep -q 'CJSON_VERSION_MAJOR 1$' third_party/cjson/cJSON.h &&
+		grep -q 'CJSON_VERSION_MINOR 7$' third_party/cjson/cJSON.h ||
+		{ echo "deps: need cJSON 1.7.x" >&2; return 1; }
+}
+
+fetch_mgmt_libs() {
+	[ -f "$TP_STAMP" ] && return 0
+
+	A=$PWD/third_party/.apt
+	D=$PWD/third_party/.debian-src
+	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$D"
+	# The mirror this machine already uses.
+	uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources \
+		2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '$1=="deb"{print $2; exit}' \
+		/etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || { echo "deps: no Debian mirror configured" >&2; exit 1; }
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+		"$uri trixie main" > "$A/sources.list"
+	O="-o Dir::Etc::SourceList=$A/sources.list -o Dir::Etc::SourceParts=/dev/null
+	   -o Dir::State::Lists=$A/lists -o Dir::Cache=$A/cache"
+	echo "deps: fetching the trixie sources of $TP_LIBS"
+	# shellcheck disable=SC2086
+	apt-get $O update -qq
+	rm -f "$D"/*
+	# shellcheck disable=SC2086
+	(cd "$D" && apt-get $O source --download-only $TP_LIBS) \
+		> third_party/.fetch.log 2>&1 || true
+	for pkg in $TP_LIBS; do
+		orig=$(ls "$D"/${pkg}_*.orig.tar.* 2>/dev/null | head -n 1)
+		deb=$(ls "$D"/${pkg}_*.debian.tar.* 2>/dev/null | head -n 1)
+		if [ -z "$orig" ] || [ -z "$deb" ]; then
+			echo "deps: apt-get source $pkg failed:" >&2
+			cat third_party/.fetch.log >&2
+			exit 1
+		fi
+		rm -rf "third_party/$pkg" "third_party/$pkg.debian"
+		mkdir -p "third_party/$pkg" "third_party/$pkg.debian"
+		tar xf "$orig" -C "third_party/$pkg" --strip-components=1
+		tar xf "$deb" -C "third_party/$pkg.debian"
+	done
+	# Debian's security fixes for files Keel compiles:
+	#   cJSON CVE-2023-26819 (parse_number stack buffer), cJSON.c;
+	#   lwIP out-of-bounds read in ip6addr_ntoa (empty_block_last).
+	patch -d third_party/cjson -p1 -s < \
+		third_party/cjson.debian/debian/patches/0001-allocate-memory-for-the-temporary-buffer.patch
+	patch -d third_party/lwip -p1 -s < \
+		third_party/lwip.debian/debian/patches/empty_block_last
+	check_lib_versions || exit 1
+	(cd "$D" && ls ./*.dsc | sed 's|^\./||') > "$TP_STAMP.new"
+	mv "$TP_STAMP.new" "$TP_STAMP"
+	echo "deps: $(tr '\n' ' ' < "$TP_STAMP")"
+}
+
 install_packages
 fetch_linux
+fetch_mgmt_libs

@@ -344,7 +344,7 @@ void vmx_exit_decode(struct vmx_vcpu *vv, struct vm_exit *exit)
 		vmx_exit_unknown(reason, qual, gpa, exit);
 		break;
 	}
-	default: /* #MC (41), XSETBV, task switch, anything not asked for */
+	default: /* #MC (41), task switch, anything not asked for */
 		vmx_exit_unknown(reason, qual, vv->rip, exit);
 		break;
 	}

@@ -166,7 +166,7 @@
 #define E1_EDX_PASS                                                           \
 	(B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8)         \
 	 /* AMD's copies of leaf 1 EDX bits, same policy */                     \
-	 | B(9)	   /* APIC (emulated: force it as leaf 1 does) */              \
+	 | B(9)	   /* APIC (emulated; reserved on Intel, so passed) */          \
 	 | B(12) | B(13) | B(14) | B(15) | B(16) | B(17) | B(23) | B(24)     \
 	 | B(11)   /* SYSCALL: STAR/LSTAR/CSTAR/SFMASK are in the VMCB/VMCS */  \
 	 | B(20)   /* NX */                                                     \
@@ -260,7 +260,7 @@ static const struct cpuid_rule cpuid_rules[] = {
 	/* Highest extended leaf (capped); AMD's vendor string. */
 	{ 0x80000000, ANY, { ALL, ALL, ALL, ALL }, { 0 }, FIX_MAX_EXT },
 	/* Extended signature and features. */
-	{ 0x80000001, ANY, { ALL, ALL, E1_ECX_PASS, E1_EDX_PASS }, { 0, 0, 0, B(9) },
+	{ 0x80000001, ANY, { ALL, ALL, E1_ECX_PASS, E1_EDX_PASS }, { 0 },
 	  FIX_NONE },
 	/* Processor brand string. */
 	{ 0x80000002, ANY, { ALL, ALL, ALL, ALL }, { 0 }, FIX_NONE },

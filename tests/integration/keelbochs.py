@@ -81,7 +81,10 @@ class BochsKeel:
         rx = re.compile(regex, re.M)
         end = time.monotonic() + timeout
         while True:
-            m = rx.search(self.output(), start)
+            # Whole lines only: Bochs writes COM1 as it goes, and a "$"
+            # would match a line it has only half written.
+            out = self.output()
+            m = rx.search(out[:out.rfind("\n") + 1], start)
             if m:
                 return m
             if self.proc.poll() is not None or time.monotonic() > end:

@@ -89,7 +89,7 @@ static const int l7_ebx[] = { 0, 3, 5, 6, 7, 8, 9, 13, 18, 19, 20, 23, 24,
 			      29, -1 };
 static const int l7_edx[] = { 4, 10, -1 };
 static const int e1_ecx[] = { 0, 5, 6, 7, 8, 11, 16, 21, -1 };
-static const int e1_edx[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14,
+static const int e1_edx[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14,
 			      15, 16, 17, 20, 22, 23, 24, 25, 26, 27, 29, 30,
 			      31, -1 };
 
@@ -107,10 +107,10 @@ static void expect_no_leaks(const struct cpuid_guest *g,
 	assert_false(r[2] & BIT(3));	    /* MONITOR */
 	assert_false(r[2] & BIT(15));	    /* PDCM */
 	assert_false(r[2] & BIT(17));	    /* PCID */
-	assert_false(r[2] & BIT(21));	    /* x2APIC */
-	assert_false(r[2] & BIT(24));	    /* TSC-deadline */
+	assert_true(r[2] & BIT(21));	    /* x2APIC: emulated */
+	assert_true(r[2] & BIT(24));	    /* TSC-deadline: emulated */
 	assert_false(r[2] & BIT(27));	    /* OSXSAVE */
-	assert_false(r[3] & BIT(9));	    /* APIC: no model yet */
+	assert_true(r[3] & BIT(9));	    /* APIC: kernel/vdev/lapic.c */
 	assert_false(r[3] & BIT(22));	    /* ACPI thermal */
 	assert_false(r[3] & BIT(29));	    /* TM */
 	assert_false(r[3] & BIT(31));	    /* PBE */
@@ -221,8 +221,8 @@ static void test_all_ones_exact(void **state)
 	synth(&big, 1, 0, 0xFFFFFFFF, r);
 	assert_int_equal(r[0], 0xFFFFFFFF);
 	assert_int_equal(r[1], 0x0304FFFFu); /* id 3, count 4, CLFLUSH/brand */
-	assert_int_equal(r[2], bits(l1_ecx));
-	assert_int_equal(r[3], bits(l1_edx) | BIT(28)); /* HTT: 4 vCPUs */
+	assert_int_equal(r[2], bits(l1_ecx) | BIT(21) | BIT(24));
+	assert_int_equal(r[3], bits(l1_edx) | BIT(9) | BIT(28)); /* HTT: 4 */
 	synth(&big, 7, 0, 0xFFFFFFFF, r);
 	assert_int_equal(r[0], 0);
 	assert_int_equal(r[1], bits(l7_ebx));
@@ -273,13 +273,15 @@ static void test_all_zeros_exact(void **state)
 	synth(&big, 1, 0, 0, r);
 	assert_int_equal(r[0], 0);
 	assert_int_equal(r[1], 0x03040000u);
-	assert_int_equal(r[2], BIT(31));
-	assert_int_equal(r[3], BIT(28));
+	/* Forced whatever the host has: hypervisor, x2APIC, TSC-deadline,
+	 * and the APIC (Keel's own models). */
+	assert_int_equal(r[2], BIT(31) | BIT(21) | BIT(24));
+	assert_int_equal(r[3], BIT(28) | BIT(9));
 	one.vcpu_count = 1;
 	one.vcpu_id = 0;
 	synth(&one, 1, 0, 0, r);
 	assert_int_equal(r[1], 0x00010000u);
-	assert_int_equal(r[3], 0); /* no HTT for one vCPU */
+	assert_int_equal(r[3], BIT(9)); /* APIC, no HTT for one vCPU */
 	/* a host without XSAVE: leaf 0xD stays empty */
 	synth(&big, 0xD, 0, 0, r);
 	expect_zero(r);
@@ -439,8 +441,8 @@ static void test_real_host(void **state)
 	host_cpuid(1, 0, h);
 	view(&host_g, 1, 0, r);
 	assert_int_equal(r[0], h[0]);
-	assert_int_equal(r[2], (h[2] & bits(l1_ecx)) | BIT(31));
-	assert_int_equal(r[3], h[3] & bits(l1_edx));
+	assert_int_equal(r[2], (h[2] & bits(l1_ecx)) | BIT(31) | BIT(21) | BIT(24));
+	assert_int_equal(r[3], (h[3] & bits(l1_edx)) | BIT(9));
 	assert_int_equal(r[1] & 0xFFFF, h[1] & 0xFFFF);
 	assert_int_equal(r[1] >> 16, 0x0001); /* id 0, one vCPU */
 	/* what the guest sees is never more than the host has, except for

@@ -22,6 +22,13 @@
 #include "svm/vmcb.h"
 #include "tests/unit/shim/host_shim.h"
 
+/* kernel/virt/msr.c asks the local APIC model first (kernel/vdev/irq.c,
+ * not linked here): no MSR is the APIC's in these tests. */
+int vdev_lapic_msr(struct vcpu *vcpu, uint32_t msr, bool write, uint64_t *val)
+{
+	return 1;
+}
+
 /* svm.c decodes the guest's instruction when there is no NRIP save; the
  * tests say what that decoder would have found. */
 static unsigned fake_insn_len;
@@ -156,8 +163,8 @@ static void test_init_control(void **state)
 					(1u << 22) | (1u << 24) | (1u << 26) |
 					(1u << 27) | (1u << 28) | (1u << 31));
 	/* VMRUN (mandatory), VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT,
-	 * WBINVD */
-	assert_int_equal(misc2, 0x27F);
+	 * WBINVD, XSETBV */
+	assert_int_equal(misc2, 0x227F);
 	assert_int_equal(raw32(0x008), (1u << 18) | (1u << 17)); /* #MC #AC */
 	assert_int_equal(raw64(0x040), 0x200000);
 	assert_int_equal(raw64(0x048), 0x300000);

@@ -7,4 +7,11 @@ int snprintf(char *restrict s, size_t n, const char *restrict fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int vsnprintf(char *restrict s, size_t n, const char *restrict fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+#ifdef KEEL_LIBC_FPU
+/* cJSON only (kernel/libc/float.c): unbounded, and with %g / %lg. */
+int sprintf(char *restrict s, const char *restrict fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sscanf(const char *restrict s, const char *restrict fmt, ...)
+	__attribute__((format(scanf, 2, 3)));
+#endif
 #endif

@@ -1,0 +1,2 @@
+UNIT_TESTS += e1000e
+UNIT_SRCS_e1000e :=
