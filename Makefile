@@ -51,6 +51,7 @@ KERNEL_SRCS := \
 	kernel/vdev/irq.c kernel/vdev/lapic.c kernel/vdev/ioapic.c \
 	kernel/vdev/pic.c kernel/vdev/pit.c kernel/vdev/rtc.c kernel/vdev/pm.c \
 	kernel/vdev/pci.c \
+	drivers/pci.c drivers/netdev.c drivers/virtqueue.c drivers/virtio_pci.c drivers/virtio_net.c \
 	drivers/serial.c drivers/fbcon.c drivers/font.c
 # ---- management agent (mgmt/) and the libc its libraries need ----
 KERNEL_SRCS += mgmt/mgmt.c mgmt/net.c mgmt/tls.c mgmt/fingerprint.c \
@@ -93,8 +94,7 @@ TP_CFLAGS := $(filter-out -Wall -Wextra -Werror -Wno-unused-parameter,$(KERNEL_C
 # Floating point allowed: cJSON and the libc functions only it calls.
 FPU_ISLAND_CFLAGS = $(filter-out -mgeneral-regs-only,$(1)) -DKEEL_LIBC_FPU
 
-MGMT_OBJS := $(filter $(B)/obj/mgmt/%,$(KERNEL_OBJS)) \
-	$(B)/obj/kernel/libc/float.c.o
+MGMT_OBJS := $(filter $(B)/obj/mgmt/%,$(KERNEL_OBJS))
 $(MGMT_OBJS): KERNEL_CFLAGS += $(MGMT_INC)
 $(MGMT_OBJS): | tp-check
 $(B)/obj/kernel/libc/float.c.o: KERNEL_CFLAGS := \
@@ -196,6 +196,29 @@ all: $(B)/kernel.elf $(B)/BOOTX64.EFI images
 
 -include tests/guests/guests.mk
 all: $(GUEST_IMAGES)
+
+# --------------------------------------------------------------- keelctl ----
+
+# The admin's client (DESIGN.md section 6), built for the host with libcurl,
+# cJSON and OpenSSL (make deps installs their -dev packages).
+KEELCTL_SRCS := $(wildcard mgmt/keelctl/*.c)
+KEELCTL_OBJS := $(patsubst %,$(B)/host/%.o,$(KEELCTL_SRCS))
+KEELCTL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -I. -MMD -MP
+KEELCTL_LIBS := -lcurl -lcjson -lssl -lcrypto
+
+$(B)/host/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  HOSTCC  $<")
+	$(Q)gcc $(KEELCTL_CFLAGS) -c $< -o $@
+
+$(B)/keelctl: $(KEELCTL_OBJS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)gcc -o $@ $(KEELCTL_OBJS) $(KEELCTL_LIBS)
+
+all: $(B)/keelctl
+
+-include $(KEELCTL_OBJS:.o=.d)
 
 # ------------------------------------------------------------------ deps ----
 

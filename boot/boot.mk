@@ -11,7 +11,7 @@
 # BOOT_KERNEL_ELF defaults to $(B)/kernel.elf; tests may point it at another
 # kernel, with B= set to a scratch directory.
 #
-# kernel/config.c (the keel.cfg parser) is compiled here a second time with
+# kernel/config.c and config_keys.c (the keel.cfg parser) are compiled here a second time with
 # the loader's flags, so the loader and the kernel read keel.cfg the same way.
 
 EFI_INC := /usr/include/efi
@@ -37,7 +37,8 @@ BOOT_SRCS := boot/loader.c boot/options.c boot/fs.c boot/kernel.c \
 	boot/mmap.c boot/paging.c boot/text.c boot/libc.c \
 	boot/trampoline.S
 BOOT_OBJS := $(patsubst boot/%,$(B)/boot/%.o,$(BOOT_SRCS)) \
-	$(B)/boot/kernel/config.c.o $(B)/boot/kernel_blob.S.o
+	$(B)/boot/kernel/config.c.o $(B)/boot/kernel/config_keys.c.o \
+	$(B)/boot/kernel_blob.S.o
 
 $(B)/boot/%.c.o: boot/%.c
 	@mkdir -p $(dir $@)
@@ -50,7 +51,7 @@ $(B)/boot/%.S.o: boot/%.S
 	$(Q)gcc $(BOOT_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
 # Same flags as the kernel's build of it where they matter for warnings.
-$(B)/boot/kernel/config.c.o: kernel/config.c
+$(B)/boot/kernel/%.c.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $< (efi)")
 	$(Q)gcc $(BOOT_CFLAGS) -Wno-unused-parameter -c $< -o $@

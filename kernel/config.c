@@ -1,10 +1,10 @@
 /*
- * config.c - the keel.cfg parser (DESIGN.md section 10; contract in config.h).
- * It owns no memory and no mutable static state and calls only memcpy/memset,
- * because the UEFI loader, the kernel and the host unit tests all compile
- * this file.
+ * config.c - the keel.cfg parser (DESIGN.md section 10; contract in config.h);
+ * the keys and their value checks are in config_keys.c. It owns no memory
+ * and no mutable static state and calls only memcpy/memset, because the
+ * UEFI loader, the kernel and the host unit tests all compile this file.
  */
-#include "kernel/config.h"
+#include "kernel/config_internal.h"
 
 #include <string.h>
 
@@ -18,140 +18,17 @@
 #define CFG_SHOW_KEY 40
 #define CFG_SHOW_VALUE 32
 
-#define CFG_KIB 1024ull
-#define CFG_MIB (1024 * CFG_KIB)
-#define CFG_TIB (1024 * 1024 * CFG_MIB)
+#define CFG_MIB (1024 * 1024ull)
 
-/* The limits are spelled out in the message texts of the tables below. */
+/* The limits are spelled out in the message texts here and in the tables of
+ * config_keys.c. */
 _Static_assert(CFG_PATH_MAX == 128 && CFG_ARGS_MAX == 256 &&
 		       CFG_CMDLINE_MAX == 1024 && CFG_MAX_MODULES == 16 &&
 		       CFG_VM_MAX_MODULES == 8 && CFG_MAX_VMS == 16 &&
 		       CFG_NAME_MAX == 32,
-	       "update the messages in config.c");
-
-struct cfg_span {
-	const char *p;
-	size_t n;
-};
+	       "update the messages in config.c and config_keys.c");
 
 static const struct cfg_span cfg_none; /* no text: p is NULL */
-
-/* How a key's value is read and where it goes. */
-enum cfg_kind {
-	CFG_K_UINT,    /* decimal or 0x hex in [min, max] */
-	CFG_K_PORT,    /* an I/O port: like UINT, shown in hex */
-	CFG_K_BAUD,    /* one of cfg_bauds[] */
-	CFG_K_SIZE,    /* config_parse_size() in [min, max], then aligned up */
-	CFG_K_WORD,    /* one of words[], case-insensitive */
-	CFG_K_CONSOLE, /* comma list of words[] */
-	CFG_K_TEXT,    /* free text that fits the char array */
-	CFG_K_PATH,    /* a struct cfg_file, path only */
-	CFG_K_MODULE,  /* appends "path [args]" to a struct cfg_file array */
-};
-
-struct cfg_word {
-	const char *word;
-	unsigned value;
-};
-
-struct cfg_key {
-	const char *name;
-	enum cfg_kind kind;
-	size_t off, size;  /* its field in struct keel_config or cfg_vm */
-	size_t count_off;  /* MODULE: its counter (an unsigned) */
-	uint64_t min, max; /* UINT, PORT, SIZE; MODULE: max is the array size */
-	uint64_t align;    /* SIZE: round up to this power of two, 0: no */
-	const struct cfg_word *words; /* WORD, CONSOLE */
-	/* What a wrong value is told: "is out of range (0-1024)", "is not halt
-	 * or reboot", ...; MODULE: the start of "too many modules" */
-	const char *bad;
-};
-
-/* The first word with a given value is the one messages show. */
-static const struct cfg_word cfg_bool_words[] = {
-	{ "yes", 1 },	{ "no", 0 },	 { "on", 1 }, { "off", 0 },
-	{ "true", 1 },	{ "false", 0 }, { "1", 1 },  { "0", 0 },
-	{ NULL, 0 },
-};
-
-static const struct cfg_word cfg_loglevel_words[] = {
-	{ "error", CFG_LOG_ERROR }, { "warn", CFG_LOG_WARN },
-	{ "info", CFG_LOG_INFO },   { "debug", CFG_LOG_DEBUG },
-	{ "0", CFG_LOG_ERROR },	    { "1", CFG_LOG_WARN },
-	{ "2", CFG_LOG_INFO },	    { "3", CFG_LOG_DEBUG },
-	{ NULL, 0 },
-};
-
-static const struct cfg_word cfg_panic_words[] = {
-	{ "halt", CFG_PANIC_HALT }, { "reboot", CFG_PANIC_REBOOT }, { NULL, 0 },
-};
-
-static const struct cfg_word cfg_console_words[] = {
-	{ "serial", CFG_CONSOLE_SERIAL }, { "fb", CFG_CONSOLE_FB },
-	{ "none", 0 }, { NULL, 0 },
-};
-
-/* Standard rates a 16550 reaches with an integer divisor of 115200. */
-static const uint32_t cfg_bauds[] = {
-	300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600,
-	115200,
-};
-
-#define CFG_HOST(f)                             \
-	.off = offsetof(struct keel_config, f), \
-	.size = sizeof(((struct keel_config *)0)->f)
-#define CFG_VM(f)                          \
-	.off = offsetof(struct cfg_vm, f), \
-	.size = sizeof(((struct cfg_vm *)0)->f)
-
-static const struct cfg_key cfg_host_keys[] = {
-	{ .name = "console", .kind = CFG_K_CONSOLE, CFG_HOST(console),
-	  .words = cfg_console_words,
-	  .bad = "is not a list of serial, fb, none" },
-	{ .name = "serial_port", .kind = CFG_K_PORT, CFG_HOST(serial_port),
-	  .min = 1, .max = 0xffff, .bad = "is out of range (1-0xffff)" },
-	{ .name = "serial_baud", .kind = CFG_K_BAUD, CFG_HOST(serial_baud),
-	  .bad = "is not a supported baud rate" },
-	{ .name = "loglevel", .kind = CFG_K_WORD, CFG_HOST(loglevel),
-	  .words = cfg_loglevel_words,
-	  .bad = "is not error, warn, info, debug or 0-3" },
-	{ .name = "cpus", .kind = CFG_K_UINT, CFG_HOST(cpus), .max = 1024,
-	  .bad = "is out of range (0-1024)" },
-	{ .name = "mem_reserve", .kind = CFG_K_SIZE, CFG_HOST(mem_reserve),
-	  .max = CFG_TIB, .bad = "is out of range (0-1T)" },
-	{ .name = "panic", .kind = CFG_K_WORD, CFG_HOST(panic),
-	  .words = cfg_panic_words, .bad = "is not halt or reboot" },
-	{ .name = "x2apic", .kind = CFG_K_WORD, CFG_HOST(x2apic),
-	  .words = cfg_bool_words, .bad = "is not yes or no" },
-	{ .name = "selftest", .kind = CFG_K_TEXT, CFG_HOST(selftest),
-	  .bad = "is too long (max 63 characters)" },
-	{ .name = "module", .kind = CFG_K_MODULE, CFG_HOST(modules),
-	  .count_off = offsetof(struct keel_config, module_count),
-	  .max = CFG_MAX_MODULES, .bad = "too many modules (max 16), " },
-	{ .name = NULL },
-};
-
-static const struct cfg_key cfg_vm_keys[] = {
-	{ .name = "kernel", .kind = CFG_K_PATH, CFG_VM(kernel) },
-	{ .name = "initrd", .kind = CFG_K_PATH, CFG_VM(initrd) },
-	{ .name = "firmware", .kind = CFG_K_PATH, CFG_VM(firmware) },
-	{ .name = "disk", .kind = CFG_K_PATH, CFG_VM(disk) },
-	{ .name = "cmdline", .kind = CFG_K_TEXT, CFG_VM(cmdline),
-	  .bad = "is too long (max 1023 characters)" },
-	{ .name = "module", .kind = CFG_K_MODULE, CFG_VM(modules),
-	  .count_off = offsetof(struct cfg_vm, module_count),
-	  .max = CFG_VM_MAX_MODULES, .bad = "too many modules (max 8), " },
-	{ .name = "debug_exit", .kind = CFG_K_PORT, CFG_VM(debug_exit),
-	  .min = 1, .max = 0xffff, .bad = "is out of range (1-0xffff)" },
-	{ .name = "cpus", .kind = CFG_K_UINT, CFG_VM(cpus), .min = 1,
-	  .max = 64, .bad = "is out of range (1-64)" },
-	{ .name = "mem", .kind = CFG_K_SIZE, CFG_VM(mem), .min = CFG_MIB,
-	  .max = CFG_TIB, .align = 4 * CFG_KIB,
-	  .bad = "is out of range (1M-1T)" },
-	{ .name = "autostart", .kind = CFG_K_WORD, CFG_VM(autostart),
-	  .words = cfg_bool_words, .bad = "is not yes or no" },
-	{ .name = NULL },
-};
 
 /* ---------------------------------------------------------------- text -- */
 
@@ -348,6 +225,17 @@ static void msg_size(struct cfg_msg *m, uint64_t v)
 	msg_num(m, v, 10);
 }
 
+static void msg_ipv4(struct cfg_msg *m, uint32_t a)
+{
+	int k;
+
+	for (k = 3; k >= 0; k--) {
+		msg_num(m, a >> (8 * k) & 0xff, 10);
+		if (k)
+			msg_putc(m, '.');
+	}
+}
+
 /* ------------------------------------------------------------- parsing -- */
 
 struct cfg_parse {
@@ -434,8 +322,25 @@ static void msg_prev(struct cfg_msg *m, const struct cfg_item *it)
 		msg_quote(m, span_make(s, cfg_strnlen(s, max)));
 		return;
 	}
+	if (k->kind == CFG_K_IPNET) {
+		struct cfg_ipv4_net net;
+
+		memcpy(&net, it->base + k->off, sizeof(net));
+		if (!net.addr) {
+			msg_puts(m, "dhcp");
+			return;
+		}
+		msg_ipv4(m, net.addr);
+		msg_putc(m, '/');
+		msg_num(m, net.prefix, 10);
+		return;
+	}
 	v = item_get(it);
-	if (k->kind == CFG_K_PORT && v) {
+	if (k->kind == CFG_K_IPV4 && v) {
+		msg_ipv4(m, (uint32_t)v);
+	} else if (k->kind == CFG_K_IPV4) {
+		msg_puts(m, "none");
+	} else if (k->kind == CFG_K_PORT && v) {
 		msg_num(m, v, 16);
 	} else if (k->kind == CFG_K_PORT) {
 		msg_puts(m, "none");
@@ -474,6 +379,15 @@ static void item_warn(const struct cfg_item *it, const char *what)
 		return;
 	}
 	msg_begin(&m, it->ps, it->key);
+	if (it->k->kind == CFG_K_PASSWORD) {
+		/* Not even a hash goes to a console or a log. */
+		msg_puts(&m, "the value ");
+		msg_puts(&m, what);
+		msg_puts(&m, it->base[it->k->off] ? ", keeping the previous one"
+						  : ", keeping none");
+		msg_send(&m, it->ps);
+		return;
+	}
 	msg_quote(&m, it->val);
 	msg_putc(&m, ' ');
 	msg_puts(&m, what);
@@ -516,16 +430,6 @@ static bool console_parse(const struct cfg_word *words, struct cfg_span s,
 	}
 	*out = bits;
 	return true;
-}
-
-static bool baud_ok(uint64_t v)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(cfg_bauds) / sizeof(cfg_bauds[0]); i++)
-		if (cfg_bauds[i] == v)
-			return true;
-	return false;
 }
 
 /* A path, or for a module "path [args...]": the first word is the path and
@@ -591,7 +495,7 @@ static const char *item_store(struct cfg_item *it)
 	case CFG_K_BAUD:
 		if (cfg_parse_num(v, &n))
 			return "is not a number";
-		if (!baud_ok(n))
+		if (!cfg_baud_ok(n))
 			return k->bad;
 		break;
 	case CFG_K_SIZE:
@@ -613,6 +517,35 @@ static const char *item_store(struct cfg_item *it)
 	case CFG_K_TEXT:
 		if (v.n > k->size - 1)
 			return k->bad;
+		memset(field, 0, k->size);
+		memcpy(field, v.p, v.n);
+		return NULL;
+	case CFG_K_IPNET: {
+		struct cfg_ipv4_net net = { 0, 0 };
+
+		what = cfg_ipnet_parse(v, &net);
+		if (!what)
+			memcpy(field, &net, sizeof(net));
+		return what;
+	}
+	case CFG_K_IPV4: {
+		uint32_t addr = 0;
+
+		if (!span_is(v, "none", true)) {
+			what = cfg_ipv4_parse(v, &addr);
+			if (what)
+				return what;
+		}
+		n = addr;
+		break;
+	}
+	case CFG_K_PASSWORD:
+		/* Empty: no password configured (Keel makes one at boot). */
+		what = v.n ? cfg_password_check(v) : NULL;
+		if (what)
+			return what;
+		if (v.n > k->size - 1)
+			return "is too long";
 		memset(field, 0, k->size);
 		memcpy(field, v.p, v.n);
 		return NULL;
@@ -858,6 +791,9 @@ static const struct cfg_file *config_file_at(const struct keel_config *cfg,
 	if (i < n)
 		return &cfg->modules[i];
 	i -= n;
+	if (i < 2)
+		return i ? &cfg->tls_key : &cfg->tls_cert;
+	i -= 2;
 	for (v = 0; v < nvm; v++) {
 		const struct cfg_vm *vm = &cfg->vms[v];
 		const struct cfg_file *fixed[4] = { &vm->kernel, &vm->initrd,
@@ -889,7 +825,7 @@ static bool path_equal_n(const char *a, const char *b, size_t max)
 	return true;
 }
 
-/* At most 16 + 16 * 12 slots: a quadratic search for duplicates is fine. */
+/* At most 16 + 2 + 16 * 12 slots: a quadratic search for duplicates is fine. */
 unsigned config_for_each_file(const struct keel_config *cfg, cfg_file_fn fn,
 			      void *ctx)
 {

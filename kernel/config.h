@@ -70,6 +70,15 @@ struct cfg_vm {
 	bool autostart;	     /* default yes */
 };
 
+/* An IPv4 address with its prefix length; host byte order (10.0.2.15 is
+ * 0x0a00020f). addr 0: not set. */
+struct cfg_ipv4_net {
+	uint32_t addr;
+	uint8_t prefix; /* 1-32 */
+};
+
+#define CFG_PASSWORD_MAX 160
+
 struct keel_config {
 	unsigned console;     /* CFG_CONSOLE_* bits, default serial|fb */
 	uint16_t serial_port; /* default 0x3F8 */
@@ -83,6 +92,17 @@ struct keel_config {
 
 	struct cfg_file modules[CFG_MAX_MODULES];
 	unsigned module_count;
+
+	/* The management network (mgmt/): DHCP unless ip= is set. */
+	struct cfg_ipv4_net ip; /* ip=<address>/<prefix> or dhcp (default) */
+	uint32_t gw;		/* gw=<address>, 0: none */
+	uint32_t dns;		/* dns=<address>, 0: none */
+	/* PEM files on the boot volume (loaded like modules); without them
+	 * Keel makes a key and a self-signed certificate at every boot. */
+	struct cfg_file tls_cert, tls_key;
+	/* pbkdf2-sha256:<iterations>:<salt hex>:<derived key hex> (keelctl
+	 * hash-password), checked for form only; "" none. */
+	char password[CFG_PASSWORD_MAX];
 
 	struct cfg_vm vms[CFG_MAX_VMS];
 	unsigned vm_count;
@@ -100,8 +120,8 @@ int config_apply(struct keel_config *cfg, const char *text, size_t len,
 		 enum cfg_form form, const char *origin, cfg_warn_fn warn,
 		 void *ctx);
 
-/* Every file the configuration names (host modules and each VM's kernel,
- * initrd, firmware, disk and modules), in order, each once. Returns the
+/* Every file the configuration names (host modules, tls_cert, tls_key and
+ * each VM's kernel, initrd, firmware, disk and modules), in order, each once. Returns the
  * number of files; fn may be NULL to count. */
 typedef void (*cfg_file_fn)(void *ctx, const struct cfg_file *file);
 unsigned config_for_each_file(const struct keel_config *cfg, cfg_file_fn fn,

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "drivers/fbcon.h"
+#include "drivers/netdev.h"
+#include "drivers/pci.h"
 #include "drivers/serial.h"
+#include "drivers/virtio.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/arch/x86.h"
@@ -241,6 +244,11 @@ static void kernel_main_late(void *arg)
 		    virt_kind_name(virt),
 		    bi->method == BOOT_METHOD_UEFI ? "uefi" : "multiboot2");
 
+	/* Host devices: the drivers, then one enumeration that probes them. */
+	virtio_net_register();
+	pci_init();
+	if (!netdev_count())
+		log_info("net: no network device found; carrying on without one");
 	if (virt_init() == 0 || keel_cfg.vm_count)
 		boot_vms_start(bi, &keel_cfg);
 	shell_start();

@@ -1,12 +1,14 @@
 /*
  * selftest.c - checks of the kernel's own machinery that only a running
  * machine can make (threads, preemption, sleeping, locks across CPUs, cross-CPU
- * calls, the allocators, the exception report). Started by selftest= in
- * keel.cfg; the integration tests read their result lines.
+ * calls, the allocators, the exception report, a frame through the first
+ * NIC). Started by selftest= in keel.cfg; the integration tests read their
+ * result lines.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/netdev.h"
 #include "kernel/apic.h"
 #include "kernel/arch/x86.h"
 #include "kernel/cpu.h"
@@ -334,6 +336,129 @@ static void test_vmcycle(void)
 	result("vmcycle", err == 0, "%s", detail);
 }
 
+/* ---- net: a DHCP DISCOVER built by hand leaves the first NIC; QEMU's
+ * slirp (even with restrict=on) answers with an OFFER. The waiter is a
+ * helper thread that counts its wakes, so the interrupt -> netdev_notify
+ * -> thread_wake path is checked too. ---- */
+#define NET_FRAME_LEN (14 + 20 + 8 + 236 + 312) /* slirp wants a full bootp_t */
+
+static struct {
+	uint32_t xid;
+	volatile unsigned rx_frames;
+	volatile bool offer;
+	volatile unsigned wakes;
+	volatile bool stop;
+	struct completion done;
+} st_net;
+
+static void net_rx(void *ctx, const void *frame, size_t len)
+{
+	const uint8_t *f = frame;
+	size_t ip = 14, udp, bootp;
+
+	st_net.rx_frames++;
+	/* IPv4 (RFC 791), UDP (RFC 768) to port 68, BOOTP reply (RFC 951)
+	 * with our xid. */
+	if (len < ip + 20 || f[12] != 0x08 || f[13] != 0x00 || f[ip + 9] != 17)
+		return;
+	udp = ip + (f[ip] & 0xF) * 4u;
+	bootp = udp + 8;
+	if (len < bootp + 8 || f[udp + 2] != 0 || f[udp + 3] != 68 || f[bootp] != 2)
+		return;
+	if (((uint32_t)f[bootp + 4] << 24 | (uint32_t)f[bootp + 5] << 16 |
+	     (uint32_t)f[bootp + 6] << 8 | f[bootp + 7]) == st_net.xid)
+		st_net.offer = true;
+}
+
+static void net_waiter(void *arg)
+{
+	while (!st_net.stop) {
+		thread_block();
+		if (!st_net.stop)
+			st_net.wakes++;
+	}
+	completion_done(&st_net.done);
+}
+
+static size_t net_build_discover(uint8_t *f, const uint8_t mac[6], uint32_t xid)
+{
+	size_t ip = 14, udp = ip + 20, bootp = udp + 8, o = bootp + 236;
+	uint16_t ip_len = (uint16_t)(NET_FRAME_LEN - ip);
+	uint16_t udp_len = (uint16_t)(NET_FRAME_LEN - udp);
+	uint32_t sum = 0;
+
+	memset(f, 0, NET_FRAME_LEN);
+	memset(f, 0xFF, 6);			/* broadcast */
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x08;				/* IPv4 */
+	f[ip] = 0x45;				/* version 4, 20-byte header */
+	f[ip + 2] = (uint8_t)(ip_len >> 8), f[ip + 3] = (uint8_t)ip_len;
+	f[ip + 8] = 64;				/* TTL */
+	f[ip + 9] = 17;				/* UDP */
+	memset(f + ip + 16, 0xFF, 4);		/* 0.0.0.0 -> 255.255.255.255 */
+	for (size_t i = 0; i < 20; i += 2)
+		sum += (uint32_t)f[ip + i] << 8 | f[ip + i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	f[ip + 10] = (uint8_t)(~sum >> 8), f[ip + 11] = (uint8_t)~sum;
+	f[udp + 1] = 68, f[udp + 3] = 67;	/* client -> server; no checksum */
+	f[udp + 4] = (uint8_t)(udp_len >> 8), f[udp + 5] = (uint8_t)udp_len;
+	f[bootp] = 1, f[bootp + 1] = 1, f[bootp + 2] = 6; /* request, Ethernet */
+	f[bootp + 4] = (uint8_t)(xid >> 24), f[bootp + 5] = (uint8_t)(xid >> 16);
+	f[bootp + 6] = (uint8_t)(xid >> 8), f[bootp + 7] = (uint8_t)xid;
+	f[bootp + 10] = 0x80;			/* broadcast flag */
+	memcpy(f + bootp + 28, mac, 6);		/* chaddr */
+	/* RFC 2131 3.1 / RFC 2132: magic cookie, DHCPDISCOVER, end. */
+	f[o] = 99, f[o + 1] = 130, f[o + 2] = 83, f[o + 3] = 99;
+	f[o + 4] = 53, f[o + 5] = 1, f[o + 6] = 1;
+	f[o + 7] = 255;
+	return NET_FRAME_LEN;
+}
+
+static void test_net(void)
+{
+	static uint8_t frame[NET_FRAME_LEN];
+	struct netdev *nd = netdev_get(0);
+	struct thread *waiter;
+	uint64_t t0, dt = 0;
+	size_t len;
+	int err;
+
+	if (!nd) {
+		result("net", false, "no network device");
+		return;
+	}
+	memset(&st_net, 0, sizeof(st_net));
+	completion_init(&st_net.done);
+	st_net.xid = (uint32_t)time_ns() ^ 0x4B45454Cu;
+	waiter = thread_create("selftest-netwait", 0, net_waiter, NULL);
+	if (!waiter) {
+		result("net", false, "no thread");
+		return;
+	}
+	len = net_build_discover(frame, nd->mac, st_net.xid);
+	netdev_attach(nd, net_rx, NULL, waiter);
+	t0 = time_ns();
+	err = nd->ops->xmit(nd, frame, len);
+	while (!err && !st_net.offer && time_ns() - t0 < 5000 * MS) {
+		nd->ops->poll(nd);
+		if (st_net.offer)
+			dt = time_ns() - t0;
+		else
+			thread_sleep_ns(10 * MS);
+	}
+	netdev_attach(nd, NULL, NULL, NULL);
+	st_net.stop = true;
+	thread_wake(waiter);
+	completion_wait(&st_net.done);
+	result("net", !err && st_net.offer && st_net.wakes > 0,
+	       "%s link %s: DHCP DISCOVER %s, rx %u frames, offer %s after %llu ms, "
+	       "%u interrupt wakes", nd->name, nd->link_up ? "up" : "down",
+	       err ? "not sent" : "sent", st_net.rx_frames,
+	       st_net.offer ? "yes" : "no", (unsigned long long)(dt / MS),
+	       st_net.wakes);
+}
+
 struct selftest {
 	const char *name;
 	void (*run)(void);
@@ -345,6 +470,7 @@ static const struct selftest selftests[] = {
 	{"xcall", test_xcall},	   {"heap", test_heap},
 	{"pmm", test_pmm},	   {"fault", test_fault},
 	{"stack", test_stack},	   {"vmcycle", test_vmcycle},
+	{"net", test_net},
 };
 
 static bool list_has(const char *list, const char *name)
@@ -355,7 +481,8 @@ static bool list_has(const char *list, const char *name)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if ((len == n && !strncmp(p, name, n)) ||
 		    (len == 3 && !strncmp(p, "all", 3) && strcmp(name, "fault") &&
-		     strcmp(name, "stack") && strcmp(name, "vmcycle")))
+		     strcmp(name, "stack") && strcmp(name, "vmcycle") &&
+		     strcmp(name, "net")))
 			return true;
 		p += len + (end ? 1 : 0);
 	}

@@ -16,7 +16,8 @@ mtools dosfstools gdisk
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 python3-pytest libcmocka-dev
 busybox-static acpica-tools
-patch xz-utils"
+patch xz-utils
+libcurl4-openssl-dev libcjson-dev libssl-dev python3-requests"
 
 # The Linux guest (tests/integration/test_linux.py): the bzImage of the
 # package linux-image-cloud-amd64 depends on, unpacked with dpkg-deb -x.

@@ -400,8 +400,10 @@ int args_parse(struct args *a, int argc, char **argv, char *err, size_t n)
 				 * one (checked in the second pass). */
 				for (size_t k = 0; k < NELEM(opt_names); k++)
 					if (opt_names[k].value &&
-					    !strcmp(argv[i], opt_names[k].name))
+					    !strcmp(argv[i], opt_names[k].name)) {
 						i++;
+						break;
+					}
 			}
 			continue;
 		}
@@ -497,4 +499,31 @@ void args_usage(FILE *out)
 		"exit status: 0 done, 1 the API answered with an error, 2 usage, "
 		"3 no connection\n"
 		"or a TLS or certificate failure.\n");
+}
+
+int args_escape(const char *in, char *out, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t k = 0;
+
+	/* RFC 3986 section 2.3: unreserved characters as they are, every
+	 * other byte percent-encoded, so a name is one path segment. */
+	for (; *in; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' ||
+		    ch == '~') {
+			if (k + 1 >= n)
+				return KEEL_ERANGE;
+			out[k++] = (char)ch;
+		} else {
+			if (k + 3 >= n)
+				return KEEL_ERANGE;
+			out[k++] = '%';
+			out[k++] = digits[ch >> 4];
+			out[k++] = digits[ch & 15];
+		}
+	}
+	out[k] = 0;
+	return 0;
 }

@@ -188,12 +188,6 @@ void client_free(struct client *c)
 	free(c);
 }
 
-void reply_free(struct reply *r)
-{
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
 struct sink {
 	struct reply *r;
 	size_t cap;

@@ -111,6 +111,8 @@ void args_usage(FILE *out);
 int args_split_host(const char *in, char *host, size_t hn, unsigned *port);
 /* A fingerprint as 64 lowercase hex digits: colons and case are forgiven. */
 int args_normalize_fingerprint(const char *in, char out[65]);
+/* Percent-encode a name as one path segment (RFC 3986 section 2.3). */
+int args_escape(const char *in, char *out, size_t n);
 /* "512", "512M", "2G", "2048MiB" in MiB. */
 int args_parse_mib(const char *s, unsigned long *mib);
 
@@ -276,15 +278,30 @@ int client_raw_send(struct client *c, const void *buf, size_t len,
 /* Bytes received (>0), 0 on timeout, KEEL_EIO with err when closed. */
 long client_raw_recv(struct client *c, void *buf, size_t len, int timeout_ms,
 		     char *err, size_t n);
+
+/* ----------------------------------------------------------- reply.c ---- */
+
+struct cJSON;
+
 void reply_free(struct reply *r);
+/* "<the JSON error's message> (HTTP <status>)", controls replaced. */
+int reply_error(const struct reply *r, char *out, size_t n);
+/* The console text of a reply to GET .../console?since=N: data (in the
+ * reply's own buffer) and the offset to ask for next. KEEL_ECORRUPT if
+ * the reply is not a console reply. */
+int reply_console(struct reply *r, unsigned long long since,
+		  const char **data, size_t *len, unsigned long long *next);
+/* A member as text for a table (numbers formatted into buf); NULL if it
+ * is missing, empty or not a scalar. */
+const char *reply_field(const struct cJSON *o, const char *key, char *buf,
+			size_t n);
+/* A non-negative number member. */
+bool reply_number(const struct cJSON *o, const char *key, double *v);
+/* A list reply: a JSON array, or an object holding one under key. */
+const struct cJSON *reply_list(const struct cJSON *o, const char *key);
 
 /* --------------------------------------------------------- console.c ---- */
 
-/* The console text of a reply to GET .../console?since=N: data (into the
- * reply's buffer) and the offset to ask for next. */
-int console_parse(struct reply *r, unsigned long long since,
-		  const char **data, size_t *len,
-		  unsigned long long *next);
 /* Print the console of vm from since; with follow, keep polling until
  * interrupted. Returns an exit code. */
 int console_show(struct client *c, const char *vm, unsigned long long since,
@@ -296,9 +313,7 @@ int console_send(struct client *c, const char *token, const char *vm,
 
 /* -------------------------------------------------------- keelctl.c ---- */
 
-/* Report an API error reply on stderr: its JSON "error" and the status. */
+/* Report an API error reply on stderr (reply_error's text). */
 void keelctl_report(const struct reply *r);
-/* Percent-encode a path segment (a VM or image name). */
-int keelctl_escape(const char *in, char *out, size_t n);
 
 #endif

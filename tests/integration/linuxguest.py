@@ -319,6 +319,16 @@ class GuestShell:
         return t_end - t_date, t_end - t_echo
 
 
+    def guest_time(self, timeout=60, fail=()):
+        """The guest's clock (its uptime, /proc/uptime, in seconds to the
+        hundredth) and the host's wall clock when its line was seen."""
+        i, _ = self.enter("cat /proc/uptime", timeout, fail)
+        m, j, _ = self.wait(r"(\d+\.\d+) \d+\.\d+", timeout, i + 1, fail)
+        host = time.time()
+        self.pos = j + 1
+        return float(m.group(1)), host
+
+
 # ------------------------------------------------------------ in Keel ----
 
 GUEST_DIR = "/keel/guests"

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import stat
+import time
 
 import pytest
 
@@ -219,6 +220,23 @@ def test_linux_sleep_takes_five_seconds(linux_vm):
     assert 4.5 <= s <= 5.5, (
         "sleep 5 took %.2f s of the host's time (%.2f s from the command's "
         "echo)" % (s, from_echo))
+
+
+@needs_kernel
+def test_linux_clock_keeps_time_over_a_minute(linux_vm):
+    """The guest's clock (RTC at boot, then the PM timer and the local
+    APIC's timer) against the host's over 60 s: both advance alike."""
+    vm = need(linux_vm)
+    g0, h0 = vm.sh.guest_time(fail=vm.fail)
+    time.sleep(max(0.0, 60 - (time.time() - h0)))
+    g1, h1 = vm.sh.guest_time(fail=vm.fail)
+    drift = (g1 - g0) - (h1 - h0)
+    assert h1 - h0 >= 59, (h0, h1)
+    # Each reading is late by the console's polling and the nested shell's
+    # start-up, a few tenths at most; a drift beyond 1 s is the clock's.
+    assert abs(drift) < 1.0, (
+        "over %.1f s of the host's time the guest's clock moved %.3f s "
+        "(drift %.3f s)" % (h1 - h0, g1 - g0, drift))
 
 
 @needs_kernel

@@ -103,6 +103,10 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.selftest, "");
 	assert_int_equal(cfg.module_count, 0);
 	assert_int_equal(cfg.vm_count, 0);
+	assert_int_equal(cfg.ip.addr, 0);
+	assert_int_equal(cfg.gw, 0);
+	assert_int_equal(cfg.dns, 0);
+	assert_string_equal(cfg.password, "");
 	assert_int_equal(config_for_each_file(&cfg, NULL, NULL), 0);
 }
 
@@ -668,9 +672,13 @@ static void test_file_syntax_errors(void **state)
 			    "keel.cfg:4: unknown key 'consol' ignored");
 	assert_string_equal(
 		w.msg[3], "keel.cfg:5: cpus: 'abc' is not a number, keeping 2");
-	assert_string_equal(w.msg[4], "keel.cfg:6: unknown key 'ip' ignored");
+	assert_string_equal(w.msg[4],
+			    "keel.cfg:6: ip: '10.0.0.2' is not <address>/<prefix> "
+			    "(e.g. 192.168.1.10/24) or dhcp, keeping dhcp");
 	assert_string_equal(w.msg[5],
-			    "keel.cfg:7: unknown key 'password' ignored");
+			    "keel.cfg:7: password: the value is not "
+			    "pbkdf2-sha256:<iterations>:<salt hex>:<key hex> "
+			    "(keelctl hash-password), keeping none");
 	assert_int_equal(cfg.cpus, 2);
 	/* keys are case-sensitive */
 	assert_string_equal(w.msg[6], "keel.cfg:8: unknown key 'Cpus' ignored");
@@ -1066,6 +1074,233 @@ static void check_invariants(void)
 	assert_true(config_for_each_file(&cfg, NULL, NULL) <= 16 + 16 * 12);
 }
 
+/* ---- the management network, TLS files and password (config_keys.c) ---- */
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+static void test_network_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(file("ip=192.168.1.10/24\n"
+			      "gw=192.168.1.1\n"
+			      "dns=9.9.9.9\n"),
+			 0);
+	assert_int_equal(cfg.ip.addr, IP(192, 168, 1, 10));
+	assert_int_equal(cfg.ip.prefix, 24);
+	assert_int_equal(cfg.gw, IP(192, 168, 1, 1));
+	assert_int_equal(cfg.dns, IP(9, 9, 9, 9));
+
+	/* The command line overrides, quoted or not; dhcp and none reset. */
+	assert_int_equal(cmd("ip=\"10.0.2.15/8\" gw=none dns=NONE"), 0);
+	assert_int_equal(cfg.ip.addr, IP(10, 0, 2, 15));
+	assert_int_equal(cfg.ip.prefix, 8);
+	assert_int_equal(cfg.gw, 0);
+	assert_int_equal(cfg.dns, 0);
+	assert_int_equal(cmd("ip=DHCP"), 0);
+	assert_int_equal(cfg.ip.addr, 0);
+	assert_int_equal(cfg.ip.prefix, 0);
+
+	/* Edges: /32 and /31 have no network or broadcast address (RFC 3021);
+	 * on /30 .1 and .2 are the hosts. */
+	assert_int_equal(cmd("ip=172.16.0.0/31"), 0);
+	assert_int_equal(cfg.ip.addr, IP(172, 16, 0, 0));
+	assert_int_equal(cfg.ip.prefix, 31);
+	assert_int_equal(cmd("ip=172.16.0.255/32"), 0);
+	assert_int_equal(cfg.ip.prefix, 32);
+	assert_int_equal(cmd("ip=172.16.0.2/30"), 0);
+	assert_int_equal(cfg.ip.addr, IP(172, 16, 0, 2));
+	assert_int_equal(cmd("ip=1.0.0.1/1 gw=223.255.255.254"), 0);
+	assert_int_equal(cfg.ip.addr, IP(1, 0, 0, 1));
+	assert_int_equal(cfg.gw, IP(223, 255, 255, 254));
+}
+
+static void test_network_keys_invalid(void **state)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "ip=10.0.0.2", "ip: '10.0.0.2' is not <address>/<prefix> (e.g. "
+				 "192.168.1.10/24) or dhcp, keeping 192.168.1.10/24" },
+		{ "ip=10.0.0/24", "ip: '10.0.0/24' is not an IPv4 address, keeping "
+				  "192.168.1.10/24" },
+		{ "ip=10.0.0.256/24", "ip: '10.0.0.256/24' is not an IPv4 "
+				      "address, keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.010/24", "ip: '10.0.0.010/24' is not an IPv4 "
+				      "address, keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.1.5/24", "ip: '10.0.0.1.5/24' is not an IPv4 "
+				      "address, keeping 192.168.1.10/24" },
+		{ "ip= 10.0.0.1/24x", "ip: '10.0.0.1/24x' has a prefix length out "
+				      "of range (1-32), keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.1/33", "ip: '10.0.0.1/33' has a prefix length out of "
+				    "range (1-32), keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.1/0", "ip: '10.0.0.1/0' has a prefix length out of "
+				   "range (1-32), keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.1/", "ip: '10.0.0.1/' has a prefix length out of "
+				  "range (1-32), keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.0/24", "ip: '10.0.0.0/24' is the network's own "
+				    "address, not a host in it, keeping "
+				    "192.168.1.10/24" },
+		{ "ip=10.0.0.255/24", "ip: '10.0.0.255/24' is the network's "
+				      "broadcast address, keeping 192.168.1.10/24" },
+		{ "ip=10.0.0.3/30", "ip: '10.0.0.3/30' is the network's broadcast "
+				    "address, keeping 192.168.1.10/24" },
+		{ "ip=127.0.0.1/8", "ip: '127.0.0.1/8' is a loopback address, "
+				    "keeping 192.168.1.10/24" },
+		{ "ip=0.1.2.3/8", "ip: '0.1.2.3/8' is not a host address, keeping "
+				  "192.168.1.10/24" },
+		{ "ip=", "ip: '' is not <address>/<prefix> (e.g. 192.168.1.10/24) "
+			 "or dhcp, keeping 192.168.1.10/24" },
+		{ "gw=224.0.0.1", "gw: '224.0.0.1' is a multicast address, keeping "
+				  "192.168.1.1" },
+		{ "gw=255.255.255.255", "gw: '255.255.255.255' is not a host "
+					"address, keeping 192.168.1.1" },
+		{ "gw=gateway", "gw: 'gateway' is not an IPv4 address, keeping "
+				"192.168.1.1" },
+		{ "dns=1.2.3.4/32", "dns: '1.2.3.4/32' is not an IPv4 address, "
+				    "keeping 9.9.9.9" },
+		{ "dns=", "dns: '' is not an IPv4 address, keeping 9.9.9.9" },
+	};
+	char line[128], want[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&cfg);
+		assert_int_equal(file("ip=192.168.1.10/24\ngw=192.168.1.1\n"
+				      "dns=9.9.9.9\n"),
+				 0);
+		snprintf(line, sizeof(line), "%s\n", cases[i].line);
+		assert_int_equal(file(line), 1);
+		snprintf(want, sizeof(want), "keel.cfg:1: %s", cases[i].msg);
+		assert_string_equal(w.msg[0], want);
+		/* The key kept its value. */
+		assert_int_equal(cfg.ip.addr, IP(192, 168, 1, 10));
+		assert_int_equal(cfg.ip.prefix, 24);
+		assert_int_equal(cfg.gw, IP(192, 168, 1, 1));
+		assert_int_equal(cfg.dns, IP(9, 9, 9, 9));
+	}
+	/* With nothing set before, the message says so. */
+	config_defaults(&cfg);
+	assert_int_equal(cmd("gw=1.2.3"), 1);
+	assert_string_equal(w.msg[0], "command line:1: gw: '1.2.3' is not an "
+				      "IPv4 address, keeping none");
+}
+
+/* keelctl hash-password's form: 600000 iterations, 16-byte salt, 32-byte key */
+#define GOOD_PW                                                              \
+	"pbkdf2-sha256:600000:00112233445566778899aabbccddeeff:"                \
+	"2f2e8fa0c5a4be53c0a4a1c5d4e0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5968778"
+
+static void test_password(void **state)
+{
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+		{ "hunter2", "is not pbkdf2-sha256:<iterations>:<salt hex>:<key "
+			     "hex> (keelctl hash-password)" },
+		{ "PBKDF2-SHA256:1000:0011223344556677:"
+		  "00112233445566778899aabbccddeeff",
+		  "is not pbkdf2-sha256:<iterations>:<salt hex>:<key hex> "
+		  "(keelctl hash-password)" },
+		{ "pbkdf2-sha256:999:0011223344556677:"
+		  "00112233445566778899aabbccddeeff",
+		  "has an iteration count out of range (1000-10000000)" },
+		{ "pbkdf2-sha256:10000001:0011223344556677:"
+		  "00112233445566778899aabbccddeeff",
+		  "has an iteration count out of range (1000-10000000)" },
+		{ "pbkdf2-sha256:01000:0011223344556677:"
+		  "00112233445566778899aabbccddeeff",
+		  "has an iteration count out of range (1000-10000000)" },
+		{ "pbkdf2-sha256::0011223344556677:"
+		  "00112233445566778899aabbccddeeff",
+		  "has an iteration count out of range (1000-10000000)" },
+		{ "pbkdf2-sha256:1000:00112233445566:"
+		  "00112233445566778899aabbccddeeff",
+		  "has a salt that is not 16-64 hex digits" },
+		{ "pbkdf2-sha256:1000:00112233445566778:"
+		  "00112233445566778899aabbccddeeff",
+		  "has a salt that is not 16-64 hex digits" },
+		{ "pbkdf2-sha256:1000:001122334455667g:"
+		  "00112233445566778899aabbccddeeff",
+		  "has a salt that is not 16-64 hex digits" },
+		{ "pbkdf2-sha256:1000:0011223344556677",
+		  "has a salt that is not 16-64 hex digits" },
+		{ "pbkdf2-sha256:1000:0011223344556677:"
+		  "00112233445566778899aabbccddee",
+		  "has a derived key that is not 32-64 hex digits" },
+		{ "pbkdf2-sha256:1000:0011223344556677:"
+		  "00112233445566778899aabbccddeeff:",
+		  "has a derived key that is not 32-64 hex digits" },
+		{ "pbkdf2-sha256:1000:0011223344556677:"
+		  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00",
+		  "has a derived key that is not 32-64 hex digits" },
+	};
+	char line[256], want[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(file("password=" GOOD_PW "\n"), 0);
+	assert_string_equal(cfg.password, GOOD_PW);
+	/* The largest accepted form fits the field with its NUL. */
+	assert_int_equal(cmd("password=pbkdf2-sha256:10000000:"
+			     "00112233445566778899AABBCCDDEEFF"
+			     "00112233445566778899aabbccddeeff:"
+			     "00112233445566778899aabbccddeeff"
+			     "00112233445566778899aabbccddeeff"),
+			 0);
+	assert_int_equal(strlen(cfg.password), 14 + 8 + 1 + 64 + 1 + 64);
+	assert_true(strlen(cfg.password) < sizeof(cfg.password));
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&cfg);
+		assert_int_equal(file("password=" GOOD_PW "\n"), 0);
+		snprintf(line, sizeof(line), "password=%s", bad[i].value);
+		assert_int_equal(cmd(line), 1);
+		snprintf(want, sizeof(want),
+			 "command line:1: password: the value %s, keeping the "
+			 "previous one", bad[i].why);
+		assert_string_equal(w.msg[0], want);
+		assert_string_equal(cfg.password, GOOD_PW);
+		/* The value itself never appears in a message. */
+		assert_null(strstr(w.msg[0], bad[i].value));
+	}
+	config_defaults(&cfg);
+	assert_int_equal(cmd("password=secret"), 1);
+	assert_string_equal(w.msg[0],
+			    "command line:1: password: the value is not "
+			    "pbkdf2-sha256:<iterations>:<salt hex>:<key hex> "
+			    "(keelctl hash-password), keeping none");
+	/* An empty value removes the password (Keel makes one at boot). */
+	assert_int_equal(file("password=" GOOD_PW "\npassword=\n"), 0);
+	assert_string_equal(cfg.password, "");
+}
+
+static void test_tls_files(void **state)
+{
+	struct file_list l = { 0 };
+
+	(void)state;
+	assert_int_equal(file("tls_cert=\\keel\\keel.crt\n"
+			      "tls_key=/keel/keel.key\n"
+			      "module=/keel/m.bin\n"
+			      "vm.a.kernel=/KEEL/KEEL.KEY\n"
+			      "vm.a.initrd=/keel/i\n"),
+			 0);
+	assert_string_equal(cfg.tls_cert.path, "\\keel\\keel.crt");
+	assert_string_equal(cfg.tls_key.path, "/keel/keel.key");
+	/* Host modules, then the TLS files, then the VMs' files; a file named
+	 * twice is loaded once. */
+	assert_int_equal(config_for_each_file(&cfg, collect, &l), 4);
+	assert_ptr_equal(l.f[0], &cfg.modules[0]);
+	assert_ptr_equal(l.f[1], &cfg.tls_cert);
+	assert_ptr_equal(l.f[2], &cfg.tls_key);
+	assert_ptr_equal(l.f[3], &cfg.vms[0].initrd);
+
+	assert_int_equal(cmd("tls_key="), 1);
+	assert_string_equal(w.msg[0], "command line:1: tls_key: '' is an empty "
+				      "path, keeping '/keel/keel.key'");
+}
+
 static void test_garbage_corpus(void **state)
 {
 	static const struct {
@@ -1214,6 +1449,10 @@ int main(void)
 		cmocka_unit_test_setup(test_parse_size, reset),
 		cmocka_unit_test_setup(test_path_equal, reset),
 		cmocka_unit_test_setup(test_for_each_file, reset),
+		cmocka_unit_test_setup(test_network_keys, reset),
+		cmocka_unit_test_setup(test_network_keys_invalid, reset),
+		cmocka_unit_test_setup(test_password, reset),
+		cmocka_unit_test_setup(test_tls_files, reset),
 		cmocka_unit_test_setup(test_garbage_corpus, reset),
 		cmocka_unit_test_setup(test_fuzz, reset),
 	};

@@ -1,2 +1,2 @@
 UNIT_TESTS += config
-UNIT_SRCS_config := kernel/config.c
+UNIT_SRCS_config := kernel/config.c kernel/config_keys.c
