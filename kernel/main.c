@@ -31,6 +31,7 @@
 #include "kernel/trap.h"
 #include "kernel/virt/virt.h"
 #include "kernel/virt_detect.h"
+#include "mgmt/mgmt.h"
 #include "mm/mm.h"
 
 #ifndef KEEL_VERSION
@@ -251,6 +252,7 @@ static void kernel_main_late(void *arg)
 		log_info("net: no network device found; carrying on without one");
 	if (virt_init() == 0 || keel_cfg.vm_count)
 		boot_vms_start(bi, &keel_cfg);
+	mgmt_start(bi, &keel_cfg);
 	shell_start();
 	if (keel_cfg.selftest[0])
 		selftest_start(keel_cfg.selftest);

@@ -143,6 +143,9 @@ void api_image_stream_end(struct api_call *call, bool complete);
 
 /* ---------------------------------------------------------------- VMs -- */
 
+#define API_VMS_MAX 64	     /* = VM_MAX */
+#define API_CMDLINE_MAX 2048 /* NUL included */
+
 /* The state an action leads to, or -1 when the state does not allow it:
  * created -start-> running -pause-> paused -resume-> running;
  * running/paused -poweroff-> stopped; reset keeps running/paused; stop

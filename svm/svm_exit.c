@@ -180,6 +180,11 @@ __hot void svm_exit_decode(struct svm_vcpu *sv, struct vm_exit *exit)
 		exit->reason = EXIT_INVD;
 		exit->insn_len = svm_exit_nrip_len(sv);
 		break;
+	case VMCB_EXIT_RDTSCP:
+		/* Not offered in CPUID, and TSC_AUX is not switched: #UD, as on
+		 * a CPU without it (the VMX backend leaves it disabled). */
+		exit->reason = EXIT_VIRT_INSN;
+		break;
 	case VMCB_EXIT_XSETBV:
 		exit->reason = EXIT_XSETBV;
 		exit->insn_len = svm_exit_nrip_len(sv);

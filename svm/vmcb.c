@@ -37,6 +37,7 @@ void vmcb_init_control(struct vmcb *vmcb, uint64_t iopm_pa, uint64_t msrpm_pa,
 			     VMCB_INTERCEPT_VMLOAD | VMCB_INTERCEPT_VMSAVE |
 			     VMCB_INTERCEPT_STGI | VMCB_INTERCEPT_CLGI |
 			     VMCB_INTERCEPT_SKINIT | VMCB_INTERCEPT_WBINVD |
+			     VMCB_INTERCEPT_RDTSCP | /* #UD: TSC_AUX is the host's */
 			     VMCB_INTERCEPT_XSETBV; /* XCR0 is checked, switched */
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;

@@ -195,12 +195,13 @@ int vmx_controls_compute(const struct vmx_caps *caps,
 	}
 	out->intr_window = !err;
 	/* EPT and unrestricted guest (real-mode guests from the reset
-	 * state); VPID, WBINVD exiting, RDTSCP and INVPCID when there. */
+	 * state); VPID, WBINVD exiting and INVPCID when there. Not RDTSCP:
+	 * the guest's TSC_AUX is not switched, so RDTSCP stays a #UD (and
+	 * CPUID does not offer it, kernel/virt/cpuid.c). */
 	if (!err)
 		err = vmx_ctl_one(VMX_CTL_PROC2, caps->proc2,
 				  PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
 				  PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING |
-					  PROC2_ENABLE_RDTSCP |
 					  PROC2_ENABLE_INVPCID,
 				  PROC2_VIRT_APIC_ACCESS |
 					  PROC2_DESC_TABLE_EXITING |

@@ -173,7 +173,6 @@
 	 | B(22)   /* MMX extensions */                                         \
 	 | B(25)   /* FFXSR: EFER.FFXSR is the guest's */                       \
 	 | B(26)   /* 1 GiB pages in the guest's own tables */                  \
-	 | B(27)   /* RDTSCP: the backend must give the guest its TSC_AUX */    \
 	 | B(29)   /* LM */                                                     \
 	 | B(30)   /* 3DNow! extensions */                                      \
 	 | B(31))  /* 3DNow! */
@@ -244,7 +243,9 @@ static const struct cpuid_rule cpuid_rules[] = {
 	{ 0xB, ANY, { 0 }, { 0 }, FIX_TOPOLOGY },
 	/* XSAVE: x87, SSE and AVX; the host's layout for AVX (subleaf 2). */
 	{ 0xD, 0, { XCR0_PASS, 0, 0, 0 }, { 0 }, FIX_XSAVE_SIZE },
-	{ 0xD, 1, { XSAVE1_PASS, 0, 0, 0 }, { 0 }, FIX_NONE },
+	/* EBX: the compacted size for XCR0 | IA32_XSS, the host's own:
+	 * Keel runs with XCR0 = what guests may enable, XSS = 0. */
+	{ 0xD, 1, { XSAVE1_PASS, ALL, 0, 0 }, { 0 }, FIX_NONE },
 	{ 0xD, 2, { ALL, ALL, ALL, ALL }, { 0 }, FIX_NONE },
 	/* V2 extended topology: as 0xB (reached only if CPUID_MAX_BASIC
 	 * grows past 0x1F). */
