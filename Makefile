@@ -51,12 +51,15 @@ KERNEL_SRCS := \
 	kernel/vdev/irq.c kernel/vdev/lapic.c kernel/vdev/ioapic.c \
 	kernel/vdev/pic.c kernel/vdev/pit.c kernel/vdev/rtc.c kernel/vdev/pm.c \
 	kernel/vdev/pci.c \
-	drivers/pci.c drivers/netdev.c drivers/virtqueue.c drivers/virtio_pci.c drivers/virtio_net.c \
+	drivers/pci.c drivers/pci_irq.c drivers/netdev.c drivers/virtqueue.c \
+	drivers/virtio_pci.c drivers/virtio_net.c \
+	drivers/e1000e.c \
 	drivers/serial.c drivers/fbcon.c drivers/font.c
 # ---- management agent (mgmt/) and the libc its libraries need ----
 KERNEL_SRCS += mgmt/mgmt.c mgmt/net.c mgmt/tls.c mgmt/fingerprint.c \
 	mgmt/port/sys_arch.c mgmt/port/entropy.c mgmt/port/entropy_est.c \
 	kernel/libc/stdlib.c kernel/libc/float.c kernel/config_keys.c
+KERNEL_SRCS += mgmt/http.c mgmt/ws.c mgmt/sha1.c mgmt/api.c mgmt/api_vms.c mgmt/auth.c mgmt/images.c mgmt/api_kernel.c mgmt/openapi.S
 # ---- end management agent ----
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))
@@ -89,7 +92,7 @@ KERNEL_LIBS := $(TP_OUT)/libmbedtls.a $(TP_OUT)/liblwip.a $(TP_OUT)/libcjson.a
 MGMT_INC := -Imgmt/port -isystem $(TP)/mbedtls/include \
 	-isystem $(TP)/lwip/src/include -isystem $(TP)/cjson \
 	-DMBEDTLS_CONFIG_FILE='"keel_mbedtls_config.h"'
-TP_CFLAGS := $(filter-out -Wall -Wextra -Werror -Wno-unused-parameter,$(KERNEL_CFLAGS)) \
+TP_CFLAGS := $(filter-out -g -Wall -Wextra -Werror -Wno-unused-parameter,$(KERNEL_CFLAGS)) \
 	-w $(MGMT_INC) -I$(TP)/mbedtls/library
 # Floating point allowed: cJSON and the libc functions only it calls.
 FPU_ISLAND_CFLAGS = $(filter-out -mgeneral-regs-only,$(1)) -DKEEL_LIBC_FPU

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/e1000e.h"
 #include "drivers/e1000e_regs.h"
 #include "drivers/netdev.h"
 #include "drivers/pci.h"
@@ -268,6 +269,7 @@ static void e1000e_irq(void *ctx, unsigned index)
 	netdev_notify(&e->nd);
 }
 
+/* Returns the number of vectors, or a KEEL_E*. */
 static int e1000e_irq_setup(struct e1000e *e)
 {
 	int n = pci_irq_setup(e->pci, E1000E_MSIX_VECTORS, e1000e_irq, e,
@@ -280,10 +282,10 @@ static int e1000e_irq_setup(struct e1000e *e)
 							: (unsigned)n;
 		e1000e_wr(e, E1000E_IVAR, e1000e_ivar_encode(vecs));
 		e->ims = E1000E_IMS_MSIX;
-	} else {
-		e->ims = E1000E_IMS_LEGACY;
+		return (int)vecs;
 	}
-	return 0;
+	e->ims = E1000E_IMS_LEGACY;
+	return n;
 }
 
 /* ---- Data path. ---- */
@@ -372,9 +374,9 @@ static unsigned e1000e_rx_drain(struct e1000e *e, unsigned budget,
 				e->nd.rx_dropped++;
 			e->rx_discard = !eop;
 		} else {
+			/* Counted in rx_frames by netdev_deliver. */
 			netdev_deliver(&e->nd, e->rx_buf +
 					       (size_t)i * E1000E_BUF_SIZE, len);
-			e->nd.rx_frames++;
 			frames++;
 		}
 		d->addr = e->rx_buf_pa + (uint64_t)i * E1000E_BUF_SIZE;
@@ -508,12 +510,12 @@ static int e1000e_probe(struct pci_dev *d)
 		e1000e_free(e);
 		return err;
 	}
-	err = e1000e_irq_setup(e);
-	if (err) {
-		log_err("e1000e: %s: no interrupt (%s)", e->addr, err_str(err));
+	int vecs = e1000e_irq_setup(e);
+	if (vecs < 0) {
+		log_err("e1000e: %s: no interrupt (%s)", e->addr, err_str(vecs));
 		e1000e_stop(e);
 		e1000e_free(e);
-		return err;
+		return vecs;
 	}
 
 	snprintf(e->nd.name, sizeof(e->nd.name), "e1000e%u", e1000e_count);
@@ -522,6 +524,12 @@ static int e1000e_probe(struct pci_dev *d)
 	e->nd.link_up = (e1000e_rd(e, E1000E_STATUS) & E1000E_STATUS_LU) != 0;
 	e->link_logged = e->nd.link_up;
 	d->driver_data = e;
+	log_info("e1000e: %s %s: rx %u tx %u descriptors, %s, %d vector(s)",
+		 e->addr, e->nd.name, E1000E_RING_SIZE, E1000E_RING_SIZE,
+		 e->irq_mode == PCI_IRQ_MSIX  ? "MSI-X"
+		 : e->irq_mode == PCI_IRQ_MSI ? "MSI"
+					      : "INTx",
+		 vecs);
 	err = netdev_register(&e->nd);
 	if (err) {
 		/* The vectors stay pointed at e: keep it, quiet. */

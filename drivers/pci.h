@@ -2,7 +2,8 @@
  * pci.h - the host's PCI bus as Keel's drivers see it: devices found by
  * enumeration (ECAM from the ACPI MCFG table, else configuration mechanism
  * #1 at 0xCF8/0xCFC), their BARs sized and mapped, and interrupts set up as
- * MSI-X, else MSI, else INTx through the IOAPIC (drivers/pci.c).
+ * MSI-X, else MSI, else INTx through the IOAPIC (drivers/pci.c,
+ * drivers/pci_irq.c).
  *
  * Drivers register a struct pci_driver; pci_init() enumerates once at boot
  * and calls each driver's probe for the devices it matches.
@@ -28,7 +29,7 @@
 enum pci_irq_mode { PCI_IRQ_NONE = 0, PCI_IRQ_MSIX, PCI_IRQ_MSI, PCI_IRQ_INTX };
 
 struct pci_bar {
-	uint64_t phys;	/* 0: not implemented */
+	uint64_t phys;	/* 0: not implemented, or unassigned (size != 0) */
 	uint64_t size;
 	bool io;	/* an I/O port BAR: phys is the port */
 	bool prefetch;

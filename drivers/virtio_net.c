@@ -110,10 +110,9 @@ static void vnet_config_changed(struct vnet *vn)
 
 	if (virtio_pci_status(&vn->vp) & VIRTIO_STATUS_NEEDS_RESET)
 		vnet_broken(vn, "device status (needs reset)");
-	if (up != vn->nd.link_up) {
-		vn->nd.link_up = up;
+	/* Two pollers may both get here: one of them reports the change. */
+	if (__atomic_exchange_n(&vn->nd.link_up, up, __ATOMIC_ACQ_REL) != up)
 		log_info("net: %s link %s", vn->nd.name, up ? "up" : "down");
-	}
 }
 
 /* Caller holds tx_lock. */
@@ -246,7 +245,9 @@ static int vnet_alloc_slots(unsigned entries, uint8_t **mem, uint64_t *pa,
 	*order = 0;
 	while ((PAGE_SIZE << *order) < bytes)
 		(*order)++;
-	*pa = pmm_alloc(*order, PMM_ZERO);
+	/* Not zeroed: receive slots are read only as far as the device
+	 * wrote them, transmit slots are filled (and padded) by xmit. */
+	*pa = pmm_alloc(*order, 0);
 	if (!*pa)
 		return KEEL_ENOMEM;
 	*mem = phys_to_virt(*pa);

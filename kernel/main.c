@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/e1000e.h"
 #include "drivers/fbcon.h"
 #include "drivers/netdev.h"
 #include "drivers/pci.h"
@@ -247,6 +248,7 @@ static void kernel_main_late(void *arg)
 
 	/* Host devices: the drivers, then one enumeration that probes them. */
 	virtio_net_register();
+	e1000e_register();
 	pci_init();
 	if (!netdev_count())
 		log_info("net: no network device found; carrying on without one");

@@ -315,6 +315,28 @@ void thread_sleep_ns(uint64_t ns)
 	irq_restore(flags);
 }
 
+void thread_block_timeout(uint64_t ns)
+{
+	uint64_t flags = irq_save();
+	struct thread *t = this_cpu()->current;
+	struct sched_rq *rq = this_cpu()->rq;
+
+	BUG_ON(t == &rq->idle_thread);
+	spin_lock(&rq->lock);
+	if (t->wake_pending) {
+		t->wake_pending = false;
+		spin_unlock(&rq->lock);
+		irq_restore(flags);
+		return;
+	}
+	t->wake_ns = time_ns() + ns;
+	t->state = THREAD_SLEEPING;
+	rq_add_sleeper(rq, t);
+	spin_unlock(&rq->lock);
+	schedule();
+	irq_restore(flags);
+}
+
 void thread_block(void)
 {
 	uint64_t flags = irq_save();

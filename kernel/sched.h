@@ -56,7 +56,10 @@ struct thread *thread_create(const char *name, unsigned cpu,
 struct thread *thread_current(void);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
-void thread_block(void);	     /* until thread_wake() (or a pending wake) */
+void thread_block(void);
+/* Until thread_wake() (or a wake that came before, as thread_block) or ns
+ * have passed, whichever is first. */
+void thread_block_timeout(uint64_t ns);	     /* until thread_wake() (or a pending wake) */
 void thread_wake(struct thread *t);
 /* The running thread wants a timer interrupt on this CPU at ns (time_ns
  * clock) or earlier while it runs, without sleeping: a vCPU in the guest

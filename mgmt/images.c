@@ -162,7 +162,8 @@ void api_image_put(struct api_call *call, const cJSON *json)
 		api_fail(call, 409, "image '%s' is used by vm %s", name, vm);
 		return;
 	}
-	if (images_count() + image_uploads >= IMAGE_SLOTS) {
+	/* A new name needs a slot (a replacement takes its old one). */
+	if (!image_find(name) && images_count() + image_uploads >= IMAGE_SLOTS) {
 		api_fail(call, 507, "Keel holds at most %u images", IMAGE_SLOTS);
 		return;
 	}
@@ -247,7 +248,12 @@ void api_image_stream_end(struct api_call *call, bool complete)
 			if (!images[i].data)
 				slot = &images[i];
 	}
-	/* A slot is free: uploads were counted against them. */
+	if (!slot) { /* the old image went and others took the slots */
+		api_fail(call, 507, "Keel holds at most %u images", IMAGE_SLOTS);
+		api_host_image_free(up->data, up->size);
+		kfree(up);
+		return;
+	}
 	memset(slot, 0, sizeof(*slot));
 	memcpy(slot->name, up->name, sizeof(slot->name));
 	slot->data = up->data;

@@ -60,6 +60,7 @@ struct mgmt_conn {
 
 static struct mgmt_conn mgmt_conns[MGMT_CONN_MAX];
 static unsigned mgmt_active;
+static uint64_t mgmt_now; /* time_ns() at the top of this loop turn */
 static size_t mgmt_tls_base; /* TLS heap with no connection open */
 static uint8_t mgmt_buf[MBEDTLS_SSL_IN_CONTENT_LEN];
 
@@ -222,7 +223,7 @@ static err_t mgmt_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->state = CONN_HANDSHAKE;
 	c->pcb = pcb;
 	c->peer = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
-	c->start_ns = time_ns();
+	c->start_ns = mgmt_now;
 	if (ret) {
 		log_warn("mgmt: no memory for a TLS connection (-0x%04x)",
 			 (unsigned)-ret);
@@ -457,7 +458,7 @@ static void mgmt_thread(void *arg)
 		thread_exit();
 	}
 	for (;;) {
-		uint64_t now = time_ns();
+		uint64_t now = mgmt_now = time_ns();
 		bool work = net_poll(now) > 0;
 		unsigned i;
 

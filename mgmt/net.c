@@ -233,10 +233,15 @@ static void net_show_address(void)
 		return;
 	}
 	net_format_ip(ip, sizeof(ip), a);
-	if (!net_cfg->ip.addr)
-		log_info("net: DHCP lease %s mask %s gw %s", ip,
-			 ip4addr_ntoa(netif_ip4_netmask(&net_if)),
-			 ip4addr_ntoa(netif_ip4_gw(&net_if)));
+	if (!net_cfg->ip.addr) {
+		char mask[16], gw[16];
+
+		net_format_ip(mask, sizeof(mask), lwip_ntohl(ip4_addr_get_u32(
+						       netif_ip4_netmask(&net_if))));
+		net_format_ip(gw, sizeof(gw), lwip_ntohl(ip4_addr_get_u32(
+						     netif_ip4_gw(&net_if))));
+		log_info("net: DHCP lease %s mask %s gw %s", ip, mask, gw);
+	}
 	kprint_line("keel: mgmt https://%s/ sha256=%s", ip, tls_fingerprint());
 }
 

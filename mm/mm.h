@@ -76,6 +76,13 @@ void pmm_set_reserve(uint64_t bytes);
 void pmm_get_stats(struct pmm_stats *st);
 /* Number of detected bad frees since boot (double frees, wrong order, ...). */
 uint64_t pmm_bad_frees(void);
+/* Contiguous memory of any page count up to 2^PMM_MAX_ORDER (large buffers
+ * such as uploaded images): a block of the next power of two whose unused
+ * tail goes back to the allocator at once. The reserve check of PMM_GUEST
+ * counts only the pages kept. Freed with pmm_free_contig and the same
+ * count. 0 when no block is free. */
+uint64_t pmm_alloc_contig(uint64_t pages, unsigned flags);
+void pmm_free_contig(uint64_t pa, uint64_t pages);
 
 /* ---- Page-table builder: 4 levels, 4 KiB / 2 MiB / 1 GiB leaves. ----
  * The format (x86 paging, NPT, EPT) only changes how an entry is

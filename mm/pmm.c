@@ -265,6 +265,81 @@ void pmm_free(uint64_t pa, unsigned order)
 	spin_unlock_irqrestore(&pmm_lock, flags);
 }
 
+/* The kept part [pfn, pfn + pages) of a block of 2^order pages as
+ * naturally aligned blocks, largest first: each one's head is marked
+ * allocated with its own order, so pmm_free_contig frees them one by one
+ * and pmm_free still catches a wrong free. */
+uint64_t pmm_alloc_contig(uint64_t pages, unsigned flags)
+{
+	unsigned order = 0, j;
+	uint64_t irq, pfn, p, end, top, pa;
+
+	if (!pages || pages > (1ULL << PMM_MAX_ORDER))
+		return 0;
+	while ((1ULL << order) < pages)
+		order++;
+	irq = spin_lock_irqsave(&pmm_lock);
+	pmm_st.alloc_calls++;
+	if ((flags & PMM_GUEST) &&
+	    pmm_st.free_pages < pmm_st.reserve_pages + pages)
+		goto fail;
+	for (j = order; j <= PMM_MAX_ORDER && !pmm_free_head[j]; j++)
+		;
+	if (j > PMM_MAX_ORDER)
+		goto fail;
+	pfn = pmm_free_head[j] >> PAGE_SHIFT;
+	pmm_list_remove(pfn, j);
+	while (j > order) {
+		j--;
+		pmm_list_push(pfn + (1ULL << j), j);
+	}
+	/* Every page of the block is a TAIL now but its head. */
+	pmm_state[pfn] = PG_TAIL;
+	end = pfn + pages;
+	top = pfn + (1ULL << order);
+	p = pfn;
+	for (j = order + 1; j-- > 0;) {
+		if (end - p >= (1ULL << j)) {
+			pmm_state[p] = PG_MAKE(PG_ALLOC, j);
+			p += 1ULL << j;
+		}
+	}
+	pmm_st.free_pages -= pages;
+	/* The tail [end, top): aligned blocks, smallest first, merged with
+	 * their free buddies where there are any. */
+	while (p < top) {
+		j = 0;
+		while (!(p & (1ULL << j)) && p + (2ULL << j) <= top)
+			j++;
+		pmm_st.free_pages += 1ULL << j;
+		pmm_insert_merge(p, j);
+		p += 1ULL << j;
+	}
+	spin_unlock_irqrestore(&pmm_lock, irq);
+
+	pa = pfn << PAGE_SHIFT;
+	if (flags & PMM_ZERO)
+		memset(phys_to_virt(pa), 0, pages << PAGE_SHIFT);
+	return pa;
+
+fail:
+	pmm_st.failed_allocs++;
+	spin_unlock_irqrestore(&pmm_lock, irq);
+	return 0;
+}
+
+void pmm_free_contig(uint64_t pa, uint64_t pages)
+{
+	uint64_t p = pa >> PAGE_SHIFT, end = p + pages;
+
+	for (unsigned j = PMM_MAX_ORDER + 1; j-- > 0;) {
+		if (end - p >= (1ULL << j)) {
+			pmm_free(p << PAGE_SHIFT, j);
+			p += 1ULL << j;
+		}
+	}
+}
+
 void pmm_set_reserve(uint64_t bytes)
 {
 	uint64_t flags = spin_lock_irqsave(&pmm_lock);

@@ -10,6 +10,7 @@
  * prints the 15 or 17 digits cJSON asks for.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -309,8 +310,10 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 
 /*
  * cJSON's formats: "%d", "%1.15g", "%1.17g", "u%04x". Conversions other than
- * g/G go to the kernel's vsnprintf one at a time (it never sees a double).
+ * g/G go to the kernel's vsnprintf one at a time (it never sees a double);
+ * sprintf has no bound, so the one given is just what an int can count.
  */
+#define SPRINTF_BOUND ((size_t)INT_MAX)
 static int vsprintf_fpu(char *out, const char *fmt, va_list ap0)
 {
 	char *o = out;
@@ -351,13 +354,13 @@ static int vsprintf_fpu(char *out, const char *fmt, va_list ap0)
 		case 'o':
 		case 'c':
 			if (sp.lng)
-				o += snprintf(o, SIZE_MAX, one, va_arg(ap, long));
+				o += snprintf(o, SPRINTF_BOUND, one, va_arg(ap, long));
 			else
-				o += snprintf(o, SIZE_MAX, one, va_arg(ap, int));
+				o += snprintf(o, SPRINTF_BOUND, one, va_arg(ap, int));
 			break;
 		case 's':
 		case 'p':
-			o += snprintf(o, SIZE_MAX, one, va_arg(ap, void *));
+			o += snprintf(o, SPRINTF_BOUND, one, va_arg(ap, void *));
 			break;
 		case '%':
 			*o++ = '%';

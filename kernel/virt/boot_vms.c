@@ -31,32 +31,6 @@ static const void *module_data(const struct boot_info *bi, const char *path,
 	return NULL;
 }
 
-static bool is_elf64(const void *p, size_t size)
-{
-	const uint8_t *b = p;
-	return size >= 16 && !memcmp(b, "\177ELF", 4) && b[4] == 2;
-}
-
-/* How a kernel file starts, in this order: a Linux bzImage ("HdrS" at
- * 0x202, boot.rst), a Multiboot kernel (a header in the first 8 KiB, even
- * one Keel will refuse: the loader says why), an ELF64 executable. */
-static int kernel_start_mode(const void *image, size_t size,
-			     enum vm_start_mode *mode, const char **why)
-{
-	struct mb_header h;
-
-	if (size >= LINUX_HDR_MAGIC + 4 &&
-	    !memcmp((const uint8_t *)image + LINUX_HDR_MAGIC, "HdrS", 4))
-		*mode = VM_START_LINUX;
-	else if (mb_header_find(image, size, &h, why) != KEEL_ENOENT)
-		*mode = VM_START_MULTIBOOT;
-	else if (is_elf64(image, size))
-		*mode = VM_START_LONG64;
-	else
-		return KEEL_ENOTSUP;
-	return 0;
-}
-
 /* The strings vm_create copies (vm_config holds pointers): the command
  * line, and each module's "path args" as GRUB passes it. One allocation,
  * the caller's to free. */
@@ -105,7 +79,7 @@ static int boot_vm_kernel(const struct boot_info *bi, const struct cfg_vm *c,
 	if (!vc->image)
 		return KEEL_ENOENT;
 	const char *why = "";
-	if (kernel_start_mode(vc->image, vc->image_size, &vc->start, &why)) {
+	if (vm_kernel_format(vc->image, vc->image_size, &vc->start, &why)) {
 		/* why says what the Multiboot search saw (a bad checksum). */
 		log_err("vm %s: kernel %s is neither a Linux bzImage (\"HdrS\" at "
 			"0x202), a Multiboot kernel (%s) nor an ELF64 executable",

@@ -414,10 +414,10 @@ static int exit_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 			}
 			continue;
 		}
-		if (vdev_intr_work(vcpu))
-			continue;
+		/* A kick (thread_wake) after the checks above is not lost:
+		 * both waits return at once for a wake that came before. */
 		if (deadline)
-			thread_sleep_ns(deadline > now ? deadline - now : 1);
+			thread_block_timeout(deadline > now ? deadline - now : 1);
 		else
 			thread_block();
 	}

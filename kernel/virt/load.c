@@ -36,6 +36,32 @@
 #define GDT_CODE32 0x00CF9B000000FFFFULL /* D, G, execute/read */
 #define GDT_DATA 0x00CF93000000FFFFULL	 /* D/B, G, read/write */
 
+static bool is_elf64(const void *p, size_t size)
+{
+	const uint8_t *b = p;
+	return size >= 16 && !memcmp(b, "\177ELF", 4) && b[4] == 2;
+}
+
+/* How a kernel file starts, in this order: a Linux bzImage ("HdrS" at
+ * 0x202, boot.rst), a Multiboot kernel (a header in the first 8 KiB, even
+ * one Keel will refuse: the loader says why), an ELF64 executable. */
+int vm_kernel_format(const void *image, size_t size, enum vm_start_mode *mode,
+		     const char **why)
+{
+	struct mb_header h;
+
+	if (size >= LINUX_HDR_MAGIC + 4 &&
+	    !memcmp((const uint8_t *)image + LINUX_HDR_MAGIC, "HdrS", 4))
+		*mode = VM_START_LINUX;
+	else if (mb_header_find(image, size, &h, why) != KEEL_ENOENT)
+		*mode = VM_START_MULTIBOOT;
+	else if (is_elf64(image, size))
+		*mode = VM_START_LONG64;
+	else
+		return KEEL_ENOTSUP;
+	return 0;
+}
+
 static int add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
 {
 	if (!size)

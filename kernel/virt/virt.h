@@ -424,6 +424,12 @@ int vm_stop(struct vm *vm, enum vm_stop_reason why, const char *detail);
 void vm_wait(struct vm *vm);
 int vm_destroy(struct vm *vm);
 const char *vm_stop_reason_name(enum vm_stop_reason r);
+/* Which start a kernel image needs (kernel/virt/load.c): a Linux bzImage,
+ * a Multiboot kernel or an ELF64 executable, in that order of checks.
+ * KEEL_ENOTSUP when it is none; *why may then say what the Multiboot
+ * search saw (a bad checksum). */
+int vm_kernel_format(const void *image, size_t size, enum vm_start_mode *mode,
+		     const char **why);
 /* Look VMs up (the console and, later, the management agent). A VM found
  * stays valid until vm_destroy, which only these same callers make. */
 struct vm *vm_find(const char *name);

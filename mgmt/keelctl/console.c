@@ -18,6 +18,8 @@
 #define FOLLOW_POLL_NS 500000000L  /* between polls when nothing came */
 #define WS_TIMEOUT_MS 10000
 #define WS_HEAD_MAX 16384
+#define SEND_QUIET_MS 1000  /* no console output for this long: typed */
+#define SEND_WAIT_MS 10000  /* at most, for a guest that keeps talking */
 
 static volatile sig_atomic_t console_stop;
 
@@ -171,36 +173,92 @@ static int ws_refused(struct client *c, char *buf, size_t have, size_t cap,
 	return EXIT_API;
 }
 
+/* Read frames for up to total_ms: until the server closes (returns 1), or
+ * until nothing came for quiet_ms (0). Console output is skipped. */
+static int ws_drain(struct client *c, char *buf, size_t cap, int quiet_ms,
+		    long total_ms)
+{
+	char err[KEELCTL_ERR_MAX];
+	struct timespec t0, t;
+	size_t have = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct ws_frame f;
+		long used, n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+			    (t.tv_nsec - t0.tv_nsec) / 1000000 >= total_ms)
+			return 0;
+		n = client_raw_recv(c, buf + have, cap - have, quiet_ms, err,
+				    sizeof(err));
+		if (n < 0)
+			return 1; /* closed */
+		if (n == 0)
+			return 0; /* quiet */
+		have += (size_t)n;
+		while ((used = ws_frame_decode((uint8_t *)buf, have, &f)) > 0) {
+			if (f.opcode == WS_CLOSE)
+				return 1;
+			memmove(buf, buf + used, have - (size_t)used);
+			have -= (size_t)used;
+		}
+		/* A frame larger than the buffer, or one we need not
+		 * understand: drop what is held and carry on counting. */
+		if (used < 0 || have == cap)
+			have = 0;
+	}
+}
+
+/* The console's current end, so that the WebSocket sends only what comes
+ * after the typing (the server clamps a since past the end to the end). */
+static int console_end(struct client *c, const char *vm,
+		       unsigned long long *end)
+{
+	struct reply r;
+	const char *data;
+	size_t len;
+	int ret = console_get(c, vm, 1ull << 62, &r);
+
+	if (!ret && reply_console(&r, 1ull << 62, &data, &len, end)) {
+		fprintf(stderr, "keelctl: the console reply is not what the "
+			"API describes\n");
+		ret = EXIT_API;
+	}
+	reply_free(&r);
+	return ret;
+}
+
 int console_send(struct client *c, const char *token, const char *vm,
 		 const char *text, bool no_newline)
 {
-	char err[KEELCTL_ERR_MAX], key[25], want[29], got[64], host[256];
-	char *req, *buf, *head_end = NULL;
+	char err[KEELCTL_ERR_MAX], key[25], want[29], got[64];
+	char *req = NULL, *buf = NULL, *head_end = NULL;
 	size_t have = 0, tl = strlen(text);
-	const char *base = client_base(c) + strlen("https://");
-	uint8_t *msg;
-	int ret = EXIT_CONN;
+	uint8_t *msg = NULL;
+	unsigned long long since;
+	int ret = console_end(c, vm, &since);
 
-	snprintf(host, sizeof(host), "%s", base);
-	if (client_raw_open(c, err, sizeof(err))) {
-		fprintf(stderr, "keelctl: %s\n", err);
-		return EXIT_CONN;
-	}
+	if (ret)
+		return ret;
+	if (client_raw_open(c, err, sizeof(err)))
+		goto conn;
 	if (ws_make_key(key) || ws_accept_key(key, want)) {
-		fprintf(stderr, "keelctl: no random numbers for the "
-			"WebSocket key\n");
-		return EXIT_CONN;
+		snprintf(err, sizeof(err), "no random numbers for the "
+			 "WebSocket key");
+		goto conn;
 	}
 	req = malloc(4096);
 	buf = malloc(WS_HEAD_MAX + 1);
 	msg = malloc(tl + 1);
 	if (!req || !buf || !msg) {
-		fprintf(stderr, "keelctl: out of memory\n");
-		goto out;
+		snprintf(err, sizeof(err), "out of memory");
+		goto conn;
 	}
 	/* RFC 6455 section 4.1: the opening handshake. */
 	snprintf(req, 4096,
-		 "GET /api/v1/vms/%s/console/ws HTTP/1.1\r\n"
+		 "GET /api/v1/vms/%s/console/ws?since=%llu HTTP/1.1\r\n"
 		 "Host: %s\r\n"
 		 "Upgrade: websocket\r\n"
 		 "Connection: Upgrade\r\n"
@@ -208,8 +266,9 @@ int console_send(struct client *c, const char *token, const char *vm,
 		 "Sec-WebSocket-Version: 13\r\n"
 		 "%s%s%s"
 		 "User-Agent: keelctl/1\r\n\r\n",
-		 vm, host, key, token ? "Authorization: Bearer " : "",
-		 token ? token : "", token ? "\r\n" : "");
+		 vm, since, client_base(c) + strlen("https://"), key,
+		 token ? "Authorization: Bearer " : "", token ? token : "",
+		 token ? "\r\n" : "");
 	if (client_raw_send(c, req, strlen(req), WS_TIMEOUT_MS, err,
 			    sizeof(err)))
 		goto conn;
@@ -241,7 +300,7 @@ int console_send(struct client *c, const char *token, const char *vm,
 		ret = ws_refused(c, buf, have, WS_HEAD_MAX + 1, head_end);
 		goto out;
 	}
-	*head_end = 0;
+	head_end[2] = 0; /* the last header keeps its CRLF */
 	if (!ws_header(buf, "Sec-WebSocket-Accept", got, sizeof(got)) ||
 	    strcmp(got, want)) {
 		snprintf(err, sizeof(err), "the server's Sec-WebSocket-Accept "
@@ -257,34 +316,19 @@ int console_send(struct client *c, const char *token, const char *vm,
 	if (ws_send(c, ws_utf8_valid(msg, tl) ? WS_TEXT : WS_BINARY, msg, tl,
 		    err, sizeof(err)))
 		goto conn;
+	/* Keel hands typed bytes to the guest's UART as it takes them and
+	 * drops what is left when the WebSocket closes, as a serial line
+	 * would: wait until the guest's echo has come and gone quiet. */
+	if (ws_drain(c, buf, WS_HEAD_MAX, SEND_QUIET_MS, SEND_WAIT_MS) == 0) {
+		/* Section 7.1.2: close with 1000 (normal), wait for the
+		 * server's close so the connection ends cleanly. */
+		static const uint8_t normal[2] = { 0x03, 0xE8 };
 
-	/* Section 7.1.2: close with 1000 (normal) and wait for the server's
-	 * close, so the input is not cut off by a reset. Console output
-	 * arriving meanwhile is skipped. */
-	static const uint8_t normal[2] = { 0x03, 0xE8 };
-
-	if (ws_send(c, WS_CLOSE, normal, sizeof(normal), err, sizeof(err)))
-		goto conn;
-	have = 0;
-	for (;;) {
-		struct ws_frame f;
-		long used, n;
-
-		n = client_raw_recv(c, buf + have, WS_HEAD_MAX - have,
-				    WS_TIMEOUT_MS, err, sizeof(err));
-		if (n <= 0)
-			break; /* closed or slow: the input went out anyway */
-		have += (size_t)n;
-		while ((used = ws_frame_decode((uint8_t *)buf, have, &f)) > 0) {
-			if (f.opcode == WS_CLOSE)
-				goto done;
-			memmove(buf, buf + used, have - (size_t)used);
-			have -= (size_t)used;
-		}
-		if (used < 0 || have == WS_HEAD_MAX)
-			break; /* a frame we do not need to understand */
+		if (ws_send(c, WS_CLOSE, normal, sizeof(normal), err,
+			    sizeof(err)))
+			goto conn;
+		ws_drain(c, buf, WS_HEAD_MAX, WS_TIMEOUT_MS, WS_TIMEOUT_MS);
 	}
-done:
 	ret = EXIT_OK;
 	goto out;
 conn:

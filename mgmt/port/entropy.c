@@ -2,8 +2,8 @@
  * entropy.c - mbedtls_hardware_poll for Keel: each call returns 32 bytes of
  * full entropy conditioned by SHA-256 (entropy_est.c) from what the machine
  * has, in this order: the firmware's seed (once), RDSEED, RDRAND, and TSC
- * jitter until enough is credited; it fails when the sources together do
- * not reach 320 bits. Only the management thread calls it (mbedTLS runs
+ * jitter (always one round, more until enough is credited); it fails when
+ * the sources together do not reach 320 bits. Only the management thread calls it (mbedTLS runs
  * there alone), so the sample buffer is static.
  */
 #include <string.h>
@@ -21,6 +21,8 @@
  * words carry at least 128 fresh bits: 1/8 bit a word. */
 #define RDSEED_CREDIT (64 * ENTROPY_FRAC)
 #define RDRAND_CREDIT (ENTROPY_FRAC / 8)
+#define RDSEED_MIN 8
+#define RDRAND_MIN 64
 #define RDRAND_WORDS_MAX 4096
 #define JITTER_SAMPLES 1024
 #define JITTER_ROUNDS_MAX 16
@@ -94,6 +96,7 @@ int mbedtls_hardware_poll(void *data, unsigned char *out, size_t len,
 	uint32_t seed_bits = 0, rdseed_words = 0, rdrand_words = 0;
 	uint32_t rounds = 0, per_sample = 0;
 	uint64_t v, t = rdtsc();
+	enum log_level level;
 	int i;
 
 	(void)data;
@@ -108,8 +111,11 @@ int mbedtls_hardware_poll(void *data, unsigned char *out, size_t len,
 		memset(boot_seed, 0, sizeof(boot_seed));
 		boot_seed_len = 0;
 	}
-	/* RDSEED may run dry under load: retry a little (DRNG guide 5.3.1). */
-	for (i = 0; cpu_features.rdseed && !entropy_pool_full(&pool) && i < 64;
+	/* Every source the CPU has adds something, more until the credit is
+	 * reached. RDSEED may run dry under load: retry a little (DRNG
+	 * guide 5.3.1). */
+	for (i = 0; cpu_features.rdseed && i < 64 &&
+		    (i < RDSEED_MIN || !entropy_pool_full(&pool));
 	     i++) {
 		if (rdseed64(&v)) {
 			entropy_pool_add(&pool, &v, sizeof(v), RDSEED_CREDIT);
@@ -118,32 +124,35 @@ int mbedtls_hardware_poll(void *data, unsigned char *out, size_t len,
 			cpu_relax();
 		}
 	}
-	for (i = 0; cpu_features.rdrand && !entropy_pool_full(&pool) &&
-		    i < RDRAND_WORDS_MAX;
+	for (i = 0; cpu_features.rdrand && i < RDRAND_WORDS_MAX &&
+		    (i < RDRAND_MIN || !entropy_pool_full(&pool));
 	     i++) {
 		if (rdrand64(&v)) {
 			entropy_pool_add(&pool, &v, sizeof(v), RDRAND_CREDIT);
 			rdrand_words++;
 		}
 	}
-	while (!entropy_pool_full(&pool) && rounds < JITTER_ROUNDS_MAX) {
+	/* At least one round even when the other sources sufficed: should
+	 * one of them be weaker than its credit says, this still counts. */
+	do {
 		jitter_round(&pool, &per_sample);
 		rounds++;
-	}
+	} while (!entropy_pool_full(&pool) && rounds < JITTER_ROUNDS_MAX);
 
-	if (!sources_logged || !entropy_pool_full(&pool)) {
-		klog(entropy_pool_full(&pool) ? LOG_INFO : LOG_ERROR,
-		     "entropy: %s: firmware seed %u bits, RDSEED %s (%u words), "
-		     "RDRAND %s (%u words), TSC jitter %u.%02u bits/sample "
-		     "(%u x %u samples)",
-		     entropy_pool_full(&pool) ? "seeded" : "NOT ENOUGH",
-		     seed_bits, cpu_features.rdseed ? "yes" : "no", rdseed_words,
-		     cpu_features.rdrand ? "yes" : "no", rdrand_words,
-		     per_sample / ENTROPY_FRAC,
-		     per_sample % ENTROPY_FRAC * 100 / ENTROPY_FRAC, rounds,
-		     JITTER_SAMPLES);
-		sources_logged = true;
-	}
+	/* The first time at info, failures as errors, the rest for debug. */
+	level = !entropy_pool_full(&pool) ? LOG_ERROR
+		: sources_logged	  ? LOG_DEBUG
+					  : LOG_INFO;
+	sources_logged = true;
+	klog(level,
+	     "entropy: %s: firmware seed %u bits, RDSEED %s (%u words), RDRAND "
+	     "%s (%u words), TSC jitter %u.%02u bits/sample (%u x %u samples)",
+	     entropy_pool_full(&pool) ? "seeded" : "NOT ENOUGH", seed_bits,
+	     cpu_features.rdseed ? "yes" : "no", rdseed_words,
+	     cpu_features.rdrand ? "yes" : "no", rdrand_words,
+	     per_sample / ENTROPY_FRAC,
+	     per_sample % ENTROPY_FRAC * 100 / ENTROPY_FRAC, rounds,
+	     JITTER_SAMPLES);
 	if (!entropy_pool_full(&pool)) {
 		entropy_pool_extract(&pool, buf);
 		memset(buf, 0, sizeof(buf));

@@ -1,6 +1,7 @@
 /*
- * test_pci.c - drivers/pci.c, drivers/virtio_pci.c (capability discovery)
- * and drivers/virtqueue.c on the host: BAR decoding and sizing, enumeration
+ * test_pci.c - drivers/pci.c, drivers/pci_irq.c, drivers/virtio_pci.c
+ * (capability discovery) and drivers/virtqueue.c on the host: BAR decoding
+ * and sizing, enumeration
  * over a simulated ECAM and over simulated 0xCF8/0xCFC ports (multi-function
  * devices, bridges), capability walking, MSI-X/MSI/INTx programming and
  * dispatch, and split-virtqueue index arithmetic against a simulated device.

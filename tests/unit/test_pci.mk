@@ -1,2 +1,2 @@
 UNIT_TESTS += pci
-UNIT_SRCS_pci := drivers/pci.c drivers/virtio_pci.c drivers/virtqueue.c
+UNIT_SRCS_pci := drivers/pci.c drivers/pci_irq.c drivers/virtio_pci.c drivers/virtqueue.c
