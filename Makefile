@@ -59,7 +59,7 @@ KERNEL_SRCS := \
 KERNEL_SRCS += mgmt/mgmt.c mgmt/net.c mgmt/tls.c mgmt/fingerprint.c \
 	mgmt/port/sys_arch.c mgmt/port/entropy.c mgmt/port/entropy_est.c \
 	kernel/libc/stdlib.c kernel/libc/float.c kernel/config_keys.c
-KERNEL_SRCS += mgmt/http.c mgmt/ws.c mgmt/sha1.c mgmt/api.c mgmt/api_vms.c mgmt/auth.c mgmt/images.c mgmt/api_kernel.c mgmt/openapi.S
+KERNEL_SRCS += mgmt/http.c mgmt/http_parse.c mgmt/ws.c mgmt/sha1.c mgmt/api.c mgmt/api_vms.c mgmt/auth.c mgmt/images.c mgmt/api_kernel.c mgmt/openapi.S
 # ---- end management agent ----
 KERNEL_SRCS := $(foreach f,$(KERNEL_SRCS),$(if $(wildcard $(f)),$(f)))
 KERNEL_OBJS := $(patsubst %,$(B)/obj/%.o,$(KERNEL_SRCS))

@@ -87,6 +87,8 @@ struct http_conn {
 	size_t stash_len;
 };
 
+/* ------------------------------------------------------------- output -- */
+
 static size_t out_pending(const struct http_conn *c)
 {
 	return c->out_len - c->out_off;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mgmt/http.h"
 #include "mgmt/http_parse.h"
 #include "mgmt/ws.h"
 #include "mm/mm.h"

@@ -304,9 +304,9 @@ uint64_t pmm_alloc_contig(uint64_t pages, unsigned flags)
 			p += 1ULL << j;
 		}
 	}
-	pmm_st.free_pages -= pages;
-	/* The tail [end, top): aligned blocks, smallest first, merged with
-	 * their free buddies where there are any. */
+	pmm_st.free_pages -= 1ULL << order;
+	/* The tail [end, top) goes back: aligned blocks, smallest first,
+	 * merged with their free buddies where there are any. */
 	while (p < top) {
 		j = 0;
 		while (!(p & (1ULL << j)) && p + (2ULL << j) <= top)

@@ -394,10 +394,11 @@ int client_upload(struct client *c, const char *api_path, FILE *f,
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
 	hdrs = curl_slist_append(hdrs,
 				 "Content-Type: application/octet-stream");
-	/* No "Expect: 100-continue" round trip: the server checks the
-	 * length from the headers and answers an upload it cannot take at
-	 * once, which curl reads while it sends. */
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	/* RFC 9110 section 10.1.1: Keel answers 100 Continue when it can
+	 * take the image, else its error (413, 507) before a byte of it is
+	 * sent. Its TLS under emulation is slow: wait for the answer. */
+	hdrs = curl_slist_append(hdrs, "Expect: 100-continue");
+	curl_easy_setopt(c->curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
 	ret = client_perform(c, "PUT", api_path, hdrs, r, err, n);
 	if (!ret && s.read_error)
 		ret = fail(err, n, "reading the file failed");

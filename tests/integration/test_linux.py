@@ -294,7 +294,18 @@ def test_linux_on_vmx_under_bochs(tmp_path, anchor):
     finally:
         k.stop()
     assert "KEEL-GUEST: keel.msg=keel-vmx" in sh.lines(mark)
-    check_warnings(lg.warnings(lines), anchor, "Keel on VMX (Bochs)")
+    check_warnings(lg.warnings(lines), anchor, "Keel on VMX (Bochs)",
+                   noise=BOCHS_NOISE)
+
+
+# Bochs runs the guest at about 100 MIPS (ips=100000000, TSC 100 MHz).
+# Until Linux has a clocksource good for high resolution, its tick is
+# periodic and a tick handled later than one period is lost; at that speed
+# some are, so the clocksource watchdog, which compares the TSC with
+# jiffies then, finds them apart and marks the TSC unstable. The QEMU
+# anchor marks it unstable too, for its own reason (TSCs unsynchronized);
+# either way the guest goes on with the ACPI PM timer.
+BOCHS_NOISE = (r"tsc: Marking TSC unstable due to clocksource watchdog",)
 
 
 # ------------------------------------------------------- without Keel ----

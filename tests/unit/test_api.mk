@@ -1,6 +1,6 @@
 UNIT_TESTS += api
 UNIT_SRCS_api := mgmt/api.c mgmt/api_vms.c mgmt/auth.c mgmt/images.c \
-	mgmt/http.c mgmt/ws.c mgmt/sha1.c mgmt/openapi.S \
+	mgmt/http.c mgmt/http_parse.c mgmt/ws.c mgmt/sha1.c mgmt/openapi.S \
 	mgmt/keelctl/pwhash.c tests/unit/api_fake.c tests/unit/mgmt_test.c
 # cJSON and OpenSSL (PBKDF2, SHA-256 in the fake kernel; keelctl's hash)
 # from Debian's libcjson-dev and libssl-dev; before the sources on the
