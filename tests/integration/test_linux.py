@@ -305,7 +305,7 @@ def test_linux_on_vmx_under_bochs(tmp_path, anchor):
 # jiffies then, finds them apart and marks the TSC unstable. The QEMU
 # anchor marks it unstable too, for its own reason (TSCs unsynchronized);
 # either way the guest goes on with the ACPI PM timer.
-BOCHS_NOISE = (r"tsc: Marking TSC unstable due to clocksource watchdog",)
+BOCHS_NOISE = (re.compile(r"tsc: Marking TSC unstable due to clocksource watchdog"),)
 
 
 # ------------------------------------------------------- without Keel ----
