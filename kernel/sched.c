@@ -271,9 +271,10 @@ struct thread *thread_create(const char *name, unsigned cpu,
 	t->entry = entry;
 	t->arg = arg;
 	/* The first switch_context into t pops six registers and returns to
-	 * thread_start; keep RSP 16-byte aligned at thread_start's call. */
+	 * thread_start, which leaves RSP at stack_top (16-byte aligned) for
+	 * its call: the SysV ABI's alignment at every call, which code built
+	 * with SSE (cJSON) relies on. */
 	uint64_t *sp = (uint64_t *)t->stack_top;
-	*--sp = 0; /* alignment */
 	*--sp = (uint64_t)thread_start;
 	for (int i = 0; i < 6; i++)
 		*--sp = 0;

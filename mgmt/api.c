@@ -634,7 +634,7 @@ static void api_log_get(struct api_call *call, const cJSON *json)
 
 static void api_openapi_get(struct api_call *call, const cJSON *json)
 {
-	size_t n = (size_t)(mgmt_openapi_json_end - mgmt_openapi_json);
+	size_t n = (size_t)mgmt_openapi_json_size;
 	char *body = kmalloc(n);
 
 	if (!body) {

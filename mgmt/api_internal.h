@@ -176,8 +176,9 @@ size_t api_console_ws_poll(struct api_call *call, uint8_t *buf, size_t cap,
 			   int *close_code, const char **reason);
 void api_console_ws_end(struct api_call *call);
 
-/* The OpenAPI document (mgmt/openapi.json, embedded by mgmt/openapi.S). */
+/* The OpenAPI document (mgmt/openapi.json, embedded by mgmt/openapi.S,
+ * NUL-terminated) and its length. */
 extern const char mgmt_openapi_json[];
-extern const char mgmt_openapi_json_end[];
+extern const uint64_t mgmt_openapi_json_size;
 
 #endif

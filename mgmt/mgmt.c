@@ -4,7 +4,7 @@
  * mbedTLS context reads from the pbufs TCP delivered and writes with
  * tcp_write; its plaintext goes to the HTTP connection (mgmt/http.h). The
  * loop polls the device, runs lwIP's timers and every connection, then
- * sleeps until the device's interrupt wakes it or a few ms pass. All of
+ * waits until the device's interrupt wakes it or a few ms pass. All of
  * lwIP, mbedTLS and the API run on this thread only: nothing here locks.
  */
 #include <string.h>
@@ -32,6 +32,7 @@
 #define MGMT_HANDSHAKE_NS 10000000000ull /* a client gets 10 s to finish */
 #define MGMT_CLOSE_NS 5000000000ull	 /* and 5 s to take our last bytes */
 #define MGMT_IDLE_NS 5000000ull		 /* sleep when nothing happened */
+#define MGMT_NO_DEVICE_NS 100000000ull
 /* One TLS record of plaintext per write (MBEDTLS_SSL_OUT_CONTENT_LEN),
  * written only when TCP has room for it and the record's overhead (at most
  * 29 bytes with the AEAD suites). */
@@ -435,7 +436,12 @@ struct mgmt_start_args {
 	const struct keel_config *cfg;
 };
 
-static void mgmt_thread(void *arg)
+/* force_align_arg_pointer: kernel threads start with RSP 16-byte aligned
+ * at function entry (kernel/sched.c thread_create) where the SysV ABI wants
+ * RSP + 8 aligned; Keel's own code does not care, but cJSON's SSE code
+ * spills with movaps and takes #GP on a misaligned stack. Realigning here
+ * makes every call below this one ABI-correct. */
+static __attribute__((force_align_arg_pointer)) void mgmt_thread(void *arg)
 {
 	struct mgmt_start_args *a = arg;
 	int err;
@@ -466,9 +472,12 @@ static void mgmt_thread(void *arg)
 		for (i = 0; i < MGMT_CONN_MAX; i++)
 			if (mgmt_conns[i].state != CONN_FREE)
 				mgmt_conn_step(&mgmt_conns[i], now, &work);
-		/* The device's interrupt wakes the sleep (netdev_notify). */
+		/* The device's interrupt ends the wait (netdev_notify), also
+		 * one that came while this turn ran; without a device only
+		 * the search for one goes on. */
 		if (!work)
-			thread_sleep_ns(MGMT_IDLE_NS);
+			thread_block_timeout(net_attached() ? MGMT_IDLE_NS
+							    : MGMT_NO_DEVICE_NS);
 	}
 }
 

@@ -251,9 +251,14 @@ void net_init(const struct keel_config *cfg)
 	lwip_init();
 }
 
+bool net_attached(void)
+{
+	return net_dev != NULL;
+}
+
 uint32_t net_address(void)
 {
-	if (!net_dev || !netif_is_up(&net_if) || !netif_is_link_up(&net_if))
+	if (!net_dev || !netif_is_up(&net_if))
 		return 0;
 	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&net_if)));
 }

@@ -8,6 +8,7 @@
 #ifndef KEEL_MGMT_NET_H
 #define KEEL_MGMT_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct keel_config;
@@ -18,6 +19,8 @@ void net_init(const struct keel_config *cfg);
  * frames into lwIP, link changes, the address line. Returns the number of
  * frames handled (0: nothing happened). */
 unsigned net_poll(uint64_t now_ns);
+/* Whether a device is attached (the thread idles longer without). */
+bool net_attached(void);
 /* The interface's IPv4 address (host byte order), 0 while it has none. */
 uint32_t net_address(void);
 

@@ -5,10 +5,13 @@
  */
 	.section .rodata.mgmt_openapi, "a"
 	.globl mgmt_openapi_json
-	.globl mgmt_openapi_json_end
+	.globl mgmt_openapi_json_size
 mgmt_openapi_json:
 	.incbin "mgmt/openapi.json"
-mgmt_openapi_json_end:
+1:
 	.byte 0
+	.balign 8
+mgmt_openapi_json_size:
+	.quad 1b - mgmt_openapi_json
 
 	.section .note.GNU-stack, "", @progbits

@@ -274,12 +274,12 @@ uint64_t pmm_alloc_contig(uint64_t pages, unsigned flags)
 	unsigned order = 0, j;
 	uint64_t irq, pfn, p, end, top, pa;
 
-	if (!pages || pages > (1ULL << PMM_MAX_ORDER))
-		return 0;
-	while ((1ULL << order) < pages)
-		order++;
 	irq = spin_lock_irqsave(&pmm_lock);
 	pmm_st.alloc_calls++;
+	if (!pages || pages > (1ULL << PMM_MAX_ORDER))
+		goto fail;
+	while ((1ULL << order) < pages)
+		order++;
 	if ((flags & PMM_GUEST) &&
 	    pmm_st.free_pages < pmm_st.reserve_pages + pages)
 		goto fail;

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 /usr/bin/python3 tests/bench/bench_boot.py
 /usr/bin/python3 tests/bench/bench_exits.py
 /usr/bin/python3 tests/bench/bench_linux.py
+/usr/bin/python3 tests/bench/bench_mgmt.py

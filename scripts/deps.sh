@@ -16,7 +16,7 @@ mtools dosfstools gdisk
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 python3-pytest libcmocka-dev
 busybox-static acpica-tools
-patch xz-utils
+patch xz-utils openssl
 libcurl4-openssl-dev libcjson-dev libssl-dev python3-requests"
 
 # The Linux guest (tests/integration/test_linux.py): the bzImage of the
@@ -118,7 +118,9 @@ check_lib_versions() {
 }
 
 fetch_mgmt_libs() {
-	[ -f "$TP_STAMP" ] && return 0
+	[ -f "$TP_STAMP" ] && [ -f third_party/mbedtls/library/ssl_tls.c ] &&
+		[ -f third_party/lwip/src/core/tcp.c ] &&
+		[ -f third_party/cjson/cJSON.c ] && return 0
 
 	A=$PWD/third_party/.apt
 	D=$PWD/third_party/.debian-src

@@ -66,7 +66,9 @@ static int call(struct ctx *x, const char *method, const char *path,
 	}
 	if (r.status < 200 || r.status > 299) {
 		keelctl_report(&r);
-		if (r.status == 401 && !x->conf.token[0])
+		if (x->a.spec->cmd == CMD_LOGIN)
+			;
+		else if (r.status == 401 && !x->conf.token[0])
 			fprintf(stderr, "keelctl: not logged in: keelctl "
 				"--host %s login\n", x->host);
 		else if (r.status == 401)
@@ -579,17 +581,12 @@ static int cmd_vm_action(struct ctx *x, const char *action)
 	r = call(x, "POST", path, NULL, &o, NULL);
 	if (!r && !x->a.json) {
 		state = o ? reply_field(o, "state", b, sizeof(b)) : NULL;
-		if (state) {
-			char *clean = strdup(state);
-
-			for (char *p = clean; p && *p; p++)
-				if ((unsigned char)*p < 0x20)
-					*p = '?';
-			printf("vm %s: %s\n", x->a.pos[0], clean ? clean : "");
-			free(clean);
-		} else {
-			printf("vm %s: %s done\n", x->a.pos[0], action);
-		}
+		printf("vm %s: ", x->a.pos[0]);
+		if (state)
+			table_puts(state, stdout);
+		else
+			printf("%s done", action);
+		putchar('\n');
 	}
 	cJSON_Delete(o);
 	return r;

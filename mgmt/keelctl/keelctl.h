@@ -135,6 +135,8 @@ int table_init(struct table *t, unsigned ncols, const char *const *head,
 /* A row: ncols cells (NULL prints "-"); control characters in the cells,
  * which come from the server, are shown as '?'. */
 int table_add(struct table *t, const char *const *cells);
+/* One string from the server, control characters as '?'. */
+void table_puts(const char *s, FILE *out);
 /* Aligned columns two spaces apart, no trailing blanks. */
 void table_print(const struct table *t, FILE *out);
 void table_free(struct table *t);

@@ -33,6 +33,15 @@ static char *clean_copy(const char *s)
 	return c;
 }
 
+void table_puts(const char *s, FILE *out)
+{
+	char *c = clean_copy(s);
+
+	if (c)
+		fputs(c, out);
+	free(c);
+}
+
 int table_init(struct table *t, unsigned ncols, const char *const *head,
 	       uint32_t right)
 {

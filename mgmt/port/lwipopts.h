@@ -65,7 +65,12 @@
 /* ---- TCP ---- */
 #define LWIP_TCP 1
 #define TCP_MSS 1460
-#define TCP_WND (8 * TCP_MSS)
+/* 46 KiB of receive window (no window scaling: at most 64 KiB) keeps an
+ * image upload going over a link with some latency; RX pbufs come from
+ * the pool, shared by all connections. mgmt.c opens the window only as
+ * mbedTLS reads, so a connection's unread pbuf chain stays below the
+ * window and its u16 tot_len cannot overflow. */
+#define TCP_WND (32 * TCP_MSS)
 #define TCP_SND_BUF (8 * TCP_MSS)
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 1

@@ -682,21 +682,19 @@ class Mgmt:
 
 
 def console_chunk(mgmt, vm, since):
-    """(text, next offset) of GET /vms/{vm}/console?since=."""
+    """(text, next offset) of GET /vms/{vm}/console?since=: JSON {"since":
+    offset of the data's first byte, "next", "data"}, with the next offset
+    in X-Console-Next too."""
     r = mgmt.req("GET", "/vms/%s/console" % vm, params={"since": since},
                  headers=mgmt.auth())
     assert r.status_code == 200, "console: HTTP %d %s" % (r.status_code, r.text[:300])
-    if r.headers.get("Content-Type", "").startswith("application/json"):
-        doc = r.json()
-        text = next(doc[k] for k in ("data", "output", "text", "console") if k in doc)
-        nb = len(text.encode("utf-8", "surrogateescape"))
-        for k in ("next", "end", "next_offset"):
-            if k in doc:
-                return text, int(doc[k])
-        start = next((int(doc[k]) for k in ("offset", "start", "since") if k in doc), since)
-        return text, start + nb
-    nxt = r.headers.get("X-Console-Next") or r.headers.get("X-Console-Offset")
-    return r.content.decode("utf-8", "replace"), int(nxt) if nxt else since + len(r.content)
+    doc = r.json()
+    # The ring may have moved past since (then data starts later), and a
+    # since past the end is the end.
+    assert doc["since"] <= doc["next"], doc
+    assert doc["since"] >= since or doc["since"] == doc["next"], (since, doc)
+    assert r.headers.get("X-Console-Next") == str(doc["next"]), r.headers
+    return doc["data"], doc["next"]
 
 
 class ConsoleReader:
@@ -843,7 +841,7 @@ def test_requests_upload_images(mgmt):
         assert doc["name"] == name and doc["size"] == os.path.getsize(path), doc
         assert doc["sha256"] == sha256_file(path), doc
     listed = mgmt.api("GET", "/images")
-    listed = listed if isinstance(listed, list) else listed["images"]
+    listed = listed["images"]
     by_name = {i["name"]: i for i in listed}
     assert by_name["vmlinuz"]["sha256"] == sha256_file(kernel), listed
     assert by_name["initramfs"]["size"] == os.path.getsize(initrd), listed
@@ -863,7 +861,7 @@ def test_requests_create_and_start_vm(mgmt):
     assert vm["state"] == "created" and "id" in vm, vm
     assert {"firmware", "disk"} <= set(vm), vm
     listed = mgmt.api("GET", "/vms")
-    listed = listed if isinstance(listed, list) else listed["vms"]
+    listed = listed["vms"]
     assert [v["name"] for v in listed] == ["web"], listed
     assert mgmt.api("GET", "/vms/%s" % vm["id"])["name"] == "web"
     # Illegal transitions of a created VM: 409, and nothing changes.
@@ -934,8 +932,8 @@ def test_errors_while_the_vm_runs(mgmt):
     status, headers, body = huge_upload(mgmt, (free + 512) << 20)
     msg = assert_json_error(status, body, status)
     assert status in (413, 507), (status, msg)
-    assert "huge" not in [i["name"] for i in (lambda l: l if isinstance(l, list)
-                                              else l["images"])(mgmt.api("GET", "/images"))]
+    images = mgmt.api("GET", "/images")
+    assert "huge" not in [i["name"] for i in images["images"]], images
     mgmt.host_answers()
 
     # A malformed request over a raw TLS socket.
@@ -957,6 +955,30 @@ def test_errors_while_the_vm_runs(mgmt):
         con.poll()
     assert mgmt.api("GET", "/vms/web")["state"] == "running"
     mgmt.steps.add("errors")
+
+
+@needs_agent
+@needs_kernel
+def test_upload_larger_than_free_memory(mgmt):
+    """Under the 1 GiB image limit but over free memory: 507 from the head.
+    A VM that is made (not started) holds its memory, so one is made to
+    leave about 900 MiB free. Zeroing its memory takes Keel's management
+    thread about 7 s per GiB under TCG: the answer must still come."""
+    mgmt.need("started")
+    free = mgmt.api("GET", "/host")["memory_free_mib"]
+    hog = free - 900
+    mgmt.api("POST", "/vms", want=(201,), timeout=120,
+             json={"name": "hog", "memory_mib": hog, "kernel": "vmlinuz"})
+    try:
+        left = mgmt.api("GET", "/host")["memory_free_mib"]
+        assert left < free - hog / 2, "the made VM holds no memory: %d MiB free" % left
+        status, headers, body = huge_upload(mgmt, (left + 64) << 20)
+        assert_json_error(status, body, 507)
+    finally:
+        mgmt.api("DELETE", "/vms/hog", want=(200, 204))
+    assert mgmt.api("GET", "/vms/web")["state"] == "running"
+    images = mgmt.api("GET", "/images")
+    assert "huge" not in [i["name"] for i in images["images"]], images
 
 
 USERSPACE_RE = re.compile(re.escape(lg.USERSPACE))
@@ -1048,8 +1070,8 @@ def test_keelctl_linux_vm(mgmt):
         assert r.returncode == 0, r.stderr
         assert sha256_file(path) in r.stdout
     r = mgmt.keelctl("images")
-    assert re.search(r"^ctl-kernel +13\.5 MiB +%s$" % sha256_file(kernel),
-                     r.stdout, re.M) or "ctl-kernel" in r.stdout, r.stdout
+    assert re.search(r"^ctl-kernel +[\d.]+ MiB +%s$" % sha256_file(kernel),
+                     r.stdout, re.M), r.stdout
     r = mgmt.keelctl("vm-create", "ctl", "--kernel", "ctl-kernel", "--initrd",
                      "ctl-initrd", "--cmdline", lg.CMDLINE + " keel.msg=from-keelctl",
                      "--cpus", str(lg.CPUS), "--mem", "512")
@@ -1126,4 +1148,4 @@ def test_keelctl_logout_and_keel_carries_on(mgmt):
     if mgmt.token:
         mgmt.host_answers()
     out = mgmt.keel.output()
-    assert not re.search(r"^.*(panic|PANIC|assertion failed).*$", out, re.M), out[-3000:]
+    assert "KEEL PANIC" not in out, out[-3000:]

@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 
@@ -204,8 +205,11 @@ def test_tls11_refused(mgmt):
     rec = first_record(mgmt.port, client_hello(0x0302, [0xC02B, 0xC009]))
     assert rec == (21, b"\x02\x46"), rec
     # OpenSSL limited to TLS 1.1 fails too (at SECLEVEL 0 it does offer 1.1).
-    ctx = client_ctx(min_ver=ssl.TLSVersion.TLSv1_1,
-                     max_ver=ssl.TLSVersion.TLSv1_1, ciphers="ALL:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = client_ctx(min_ver=ssl.TLSVersion.TLSv1_1,
+                         max_ver=ssl.TLSVersion.TLSv1_1,
+                         ciphers="ALL:@SECLEVEL=0")
     with pytest.raises(ssl.SSLError):
         handshake(mgmt.port, ctx)
     # The same hello as TLS 1.2 is answered with a ServerHello: the refusal
@@ -260,12 +264,56 @@ def test_connection_limit_handshake_timeout_no_leak(mgmt):
     assert "with no connection open" not in mgmt.output()[start:]
 
 
+def make_identity(tmp, name, curve="prime256v1"):
+    """An EC key and a self-signed certificate for it, as PEM text, made by
+    openssl; and the certificate's DER SHA-256."""
+    key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:" + curve, "-nodes",
+                    "-keyout", key, "-out", crt, "-subj", "/CN=" + name,
+                    "-days", "30"], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "x509", "-in", crt, "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    with open(key) as f, open(crt) as g:
+        return f.read(), g.read(), hashlib.sha256(der).hexdigest()
+
+
+def test_configured_certificate(tmp_path):
+    # tls_cert= and tls_key= name PEM files on the boot volume; the loader
+    # brings them like any file keel.cfg names. Paths with either separator.
+    key, crt, fp = make_identity(str(tmp_path), "mgmt.example", "secp384r1")
+    cfg = "tls_cert=\\keel\\tls.crt\ntls_key=/keel/tls.key\n"
+    k = MgmtKeel(tmp_path / "run", free_port(), boot="usb", smp=2, mem="1G",
+                 cfg=cfg, files={"\\keel\\tls.crt": crt,
+                                 "\\keel\\tls.key": key})
+    os.makedirs(k.tmp, exist_ok=True)
+    k.start()
+    try:
+        m = k.wait_for(MGMT_RE)
+        assert m.group(2) == fp
+        assert re.search(r"tls: \\keel\\tls\.crt certificate \(\d+ bytes DER\), "
+                         r"sha256 " + fp, k.output()), k.output()
+        for ctx in (client_ctx(min_ver=ssl.TLSVersion.TLSv1_3),
+                    client_ctx(max_ver=ssl.TLSVersion.TLSv1_2,
+                               ciphers="ECDHE-ECDSA-AES256-GCM-SHA384")):
+            _, _, der, _ = handshake(k.port, ctx)
+            assert hashlib.sha256(der).hexdigest() == fp
+    finally:
+        k.stop()
+
+
 def test_static_ip_multiboot2(tmp_path):
     # GRUB ISO under SeaBIOS: no firmware seed, so TSC jitter alone seeds
     # the generator; ip= other than the DHCP address proves it is used.
-    cfg = "ip=10.0.2.77/24\ngw=10.0.2.2\ndns=10.0.2.3\n"
-    k = MgmtKeel(tmp_path, free_port(), guest_ip="10.0.2.77", boot="iso",
-                 smp=2, mem="1G", cfg=cfg)
+    # The TLS files do not belong together: Keel says so and makes its own.
+    key, _, _ = make_identity(str(tmp_path), "one")
+    _, crt, fp_file = make_identity(str(tmp_path), "two")
+    cfg = ("ip=10.0.2.77/24\ngw=10.0.2.2\ndns=10.0.2.3\n"
+           "tls_cert=/keel/tls.crt\ntls_key=/keel/tls.key\n")
+    k = MgmtKeel(tmp_path / "run", free_port(), guest_ip="10.0.2.77",
+                 boot="iso", smp=2, mem="1G", cfg=cfg,
+                 files={"/keel/tls.crt": crt, "/keel/tls.key": key})
+    os.makedirs(k.tmp, exist_ok=True)
     k.start()
     try:
         m = k.wait_for(MGMT_RE)
@@ -275,6 +323,10 @@ def test_static_ip_multiboot2(tmp_path):
         assert re.search(r"entropy: seeded: firmware seed 0 bits, .*TSC jitter "
                          r"\d+\.\d\d bits/sample", out), out
         assert "DHCP" not in out
+        assert ("tls: tls_key /keel/tls.key does not belong to tls_cert "
+                "/keel/tls.crt") in out
+        assert "tls: using a certificate made at boot instead" in out
+        assert m.group(2) != fp_file
         ver, _, der, _ = handshake(k.port, client_ctx())
         assert ver == "TLSv1.3"
         assert hashlib.sha256(der).hexdigest() == m.group(2)

@@ -49,7 +49,10 @@ size_t test_drain(struct http_conn *c, uint8_t **out)
 	uint8_t *buf = malloc(1);
 
 	while ((n = http_conn_pending(c, &d)) > 0) {
-		buf = realloc(buf, total + n + 1);
+		uint8_t *more = realloc(buf, total + n + 1);
+		if (!more)
+			abort();
+		buf = more;
 		memcpy(buf + total, d, n);
 		total += n;
 		http_conn_sent(c, n);
