@@ -4,8 +4,10 @@
  * fixed 2 KiB DMA buffers, interrupts by MSI-X (rx, tx, other), MSI or INTx,
  * registered as a struct netdev. Register layout: drivers/e1000e_regs.h.
  *
- * Locks: tx_lock (irqsave, never held across anything but the tx ring) and
- * rx_lock (taken only with spin_trylock by the single poller); never nested.
+ * Locks, never nested: tx_lock guards the transmit ring (irqsave, so that
+ * a holder is not preempted while another thread on its CPU spins); rx_lock
+ * makes one poller at a time drain the receive ring (spin_trylock only: a
+ * poller that finds it taken leaves). The interrupt handler takes neither.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +62,7 @@ struct e1000e {
 	unsigned tx_clean; /* oldest descriptor not yet reclaimed */
 };
 
-static unsigned e1000e_count;
+static unsigned e1000e_count; /* devices registered: the next name's index */
 
 static uint32_t e1000e_rd(struct e1000e *e, uint32_t reg)
 {
@@ -219,6 +221,8 @@ static void e1000e_rx_setup(struct e1000e *e)
 	e1000e_wr(e, E1000E_RFCTL,
 		  e1000e_rd(e, E1000E_RFCTL) & ~E1000E_RFCTL_EXSTEN);
 	e1000e_wr(e, E1000E_RDTR, 0); /* interrupt per frame, no delay timer */
+	/* PBA keeps its reset split of the packet buffer: frames are at most
+	 * 1522 bytes (RCTL.LPE clear). */
 	for (unsigned i = 0; i < E1000E_MTA_COUNT; i++)
 		e1000e_wr(e, E1000E_MTA + 4 * i, 0);
 	e1000e_wr(e, E1000E_RCTL, e1000e_rctl_compose(E1000E_BUF_SIZE));
@@ -536,6 +540,7 @@ static int e1000e_probe(struct pci_dev *d)
 		log_err("e1000e: %s: %s not registered (%s)", e->addr,
 			e->nd.name, err_str(err));
 		e1000e_stop(e);
+		pci_irq_mask(d, true);
 		return err;
 	}
 	e1000e_count++;

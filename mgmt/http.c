@@ -732,6 +732,11 @@ void http_conn_free(struct http_conn *c)
 	kfree(c);
 }
 
+void http_conn_touch(struct http_conn *c, uint64_t now_ns)
+{
+	c->now = c->last_ns = now_ns;
+}
+
 enum http_status http_conn_input(struct http_conn *c, const uint8_t *data,
 				 size_t len, uint64_t now_ns)
 {

@@ -42,6 +42,9 @@ enum http_status http_conn_input(struct http_conn *c, const uint8_t *data,
 /* Timers (header/body timeouts, WebSocket console output): called every
  * few ms by the transport, and after each input. */
 enum http_status http_conn_poll(struct http_conn *c, uint64_t now_ns);
+/* The transport's clock after input that took long to answer (a large VM
+ * made, say): the time Keel spent working is not the peer being idle. */
+void http_conn_touch(struct http_conn *c, uint64_t now_ns);
 /* What is waiting to be sent; the transport reports how much it took. */
 size_t http_conn_pending(struct http_conn *c, const uint8_t **data);
 void http_conn_sent(struct http_conn *c, size_t n);

@@ -294,10 +294,15 @@ static bool mgmt_read(struct mgmt_conn *c, uint64_t now, bool *work)
 
 		if (ret > 0) {
 			*work = true;
-			if (c->http && !c->close &&
-			    http_conn_input(c->http, mgmt_buf, (size_t)ret,
-					    now) == HTTP_CONN_CLOSE)
-				c->close = true;
+			if (c->http && !c->close) {
+				if (http_conn_input(c->http, mgmt_buf, (size_t)ret,
+						    now) == HTTP_CONN_CLOSE)
+					c->close = true;
+				/* An answer may have taken long (a VM's memory
+				 * zeroed): that is not the peer idling. */
+				now = mgmt_now = time_ns();
+				http_conn_touch(c->http, now);
+			}
 			continue;
 		}
 		if (mgmt_want(ret))

@@ -275,8 +275,7 @@ unsigned net_poll(uint64_t now)
 	net_dev->ops->poll(net_dev);
 	n = net_rx_drain();
 	if (net_dev->link_up != netif_is_link_up(&net_if)) {
-		log_info("net: %s link %s", net_dev->name,
-			 net_dev->link_up ? "up" : "down");
+		/* The driver logged the change ("net: <nic> link up|down"). */
 		if (net_dev->link_up)
 			netif_set_link_up(&net_if);
 		else

@@ -1,8 +1,9 @@
 /*
  * keelctl.h - the modules of keelctl, the admin's command-line client of
  * Keel's HTTPS management API (DESIGN.md sections 6 and 10). The pure parts
- * (arguments, tables, the config file, password hashes, WebSocket frames)
- * are host unit tested (tests/unit/test_keelctl.c); client.c and console.c
+ * (arguments, tables, the config file, password hashes, WebSocket frames,
+ * the API's replies) are host unit tested (tests/unit/test_keelctl.c);
+ * client.c and console.c
  * talk to the server through libcurl, keelctl.c runs the commands.
  */
 #ifndef KEEL_KEELCTL_H
