@@ -274,6 +274,9 @@ bench: deps
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem -I. kernel mm drivers boot svm vmx
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. -Ithird_party/cjson \
+		$(wildcard mgmt/*.c) mgmt/port
 
 clean:
 	rm -rf $(B)
