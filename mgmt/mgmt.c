@@ -28,6 +28,7 @@
 
 #define MGMT_PORT 443
 #define MGMT_CONN_MAX 16
+#define MGMT_SLOW_CALL_NS 1000000000ULL
 #define MGMT_BACKLOG 8
 #define MGMT_HANDSHAKE_NS 10000000000ull /* a client gets 10 s to finish */
 #define MGMT_CLOSE_NS 5000000000ull	 /* and 5 s to take our last bytes */
@@ -298,10 +299,11 @@ static bool mgmt_read(struct mgmt_conn *c, uint64_t now, bool *work)
 				if (http_conn_input(c->http, mgmt_buf, (size_t)ret,
 						    now) == HTTP_CONN_CLOSE)
 					c->close = true;
-				/* An answer may have taken long (a VM's memory
-				 * zeroed): that is not the peer idling. */
-				now = mgmt_now = time_ns();
-				http_conn_touch(c->http, now);
+				/* An answer that took long (a big VM's memory
+				 * zeroed) is not the peer idling. */
+				uint64_t after = time_ns();
+				if (after - now >= MGMT_SLOW_CALL_NS)
+					http_conn_touch(c->http, after);
 			}
 			continue;
 		}
