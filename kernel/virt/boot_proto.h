@@ -10,6 +10,48 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Little-endian fields of boot images and structures, at any alignment
+ * (x86 byte order: a copy is the conversion). */
+static inline uint16_t get16(const uint8_t *p, size_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t get32(const uint8_t *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static inline uint64_t get64(const uint8_t *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static inline void put16(uint8_t *p, size_t off, uint16_t v)
+{
+	memcpy(p + off, &v, sizeof(v));
+}
+
+static inline void put32(uint8_t *p, size_t off, uint32_t v)
+{
+	memcpy(p + off, &v, sizeof(v));
+}
+
+static inline void put64(uint8_t *p, size_t off, uint64_t v)
+{
+	memcpy(p + off, &v, sizeof(v));
+}
 
 /*
  * Guest-physical layout of a Linux or Multiboot start (all below 1 MiB):

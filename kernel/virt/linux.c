@@ -95,40 +95,6 @@ int boot_e820_fit(const struct boot_e820_entry *map, unsigned n, uint64_t from,
 
 /* --------------------------------------------------------------- image -- */
 
-static uint16_t get16(const uint8_t *p, size_t off)
-{
-	uint16_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-	memcpy(p + off, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-	memcpy(p + off, &v, sizeof(v));
-}
-
 int linux_image_check(const void *image, size_t size, struct linux_image *li,
 		      const char **why)
 {

@@ -34,21 +34,6 @@ _Static_assert(sizeof(struct mb_info) == 116, "mb info size");
 _Static_assert(sizeof(struct mb_mmap_entry) == 24, "mb mmap entry");
 _Static_assert(sizeof(struct boot_e820_entry) == 20, "e820 entry");
 
-static void put16(uint8_t *b, size_t off, uint16_t v)
-{
-	memcpy(b + off, &v, 2);
-}
-
-static void put32(uint8_t *b, size_t off, uint32_t v)
-{
-	memcpy(b + off, &v, 4);
-}
-
-static void put64(uint8_t *b, size_t off, uint64_t v)
-{
-	memcpy(b + off, &v, 8);
-}
-
 static uint16_t rd16(const uint8_t *b, size_t off)
 {
 	uint16_t v;
