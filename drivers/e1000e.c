@@ -429,7 +429,7 @@ static void e1000e_link_report(struct e1000e *e)
 
 	if (up != e->link_logged) {
 		e->link_logged = up;
-		log_info("net: %s link %s", e->nd.name, up ? "up" : "down");
+		netdev_link_report(&e->nd, up);
 	}
 }
 

@@ -36,6 +36,13 @@ int netdev_register(struct netdev *nd)
 	return 0;
 }
 
+void netdev_link_report(struct netdev *nd, bool up)
+{
+	__atomic_add_fetch(up ? &nd->link_ups : &nd->link_downs, 1,
+			   __ATOMIC_RELEASE);
+	log_info("net: %s link %s", nd->name, up ? "up" : "down");
+}
+
 void netdev_notify(struct netdev *nd)
 {
 	struct thread *t = __atomic_load_n(&nd->waiter, __ATOMIC_ACQUIRE);

@@ -48,6 +48,7 @@ struct netdev {
 	void *rx_ctx;
 	/* Counters. */
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
+	volatile unsigned link_downs, link_ups; /* netdev_link_report */
 	/* Woken (thread_wake) by the driver's interrupt when there is work
 	 * for poll, or the link changed; set by the consumer. */
 	struct thread *waiter;
@@ -58,6 +59,10 @@ struct netdev {
 int netdev_register(struct netdev *nd);
 /* Drivers, from interrupt context: there is work (rx, tx done, link). */
 void netdev_notify(struct netdev *nd);
+/* Drivers, once per link change they see: count it and log it ("net:
+ * <nic> link up|down"). A change too short for a poller to sample is
+ * still counted. */
+void netdev_link_report(struct netdev *nd, bool up);
 /* Drivers, from poll: a frame arrived. */
 void netdev_deliver(struct netdev *nd, const void *frame, size_t len);
 /* Consumers. */

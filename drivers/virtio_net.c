@@ -112,7 +112,7 @@ static void vnet_config_changed(struct vnet *vn)
 		vnet_broken(vn, "device status (needs reset)");
 	/* Two pollers may both get here: one of them reports the change. */
 	if (__atomic_exchange_n(&vn->nd.link_up, up, __ATOMIC_ACQ_REL) != up)
-		log_info("net: %s link %s", vn->nd.name, up ? "up" : "down");
+		netdev_link_report(&vn->nd, up);
 }
 
 /* Caller holds tx_lock. */
