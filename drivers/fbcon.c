@@ -285,11 +285,10 @@ static void fbcon_render(struct fbcon *con, const struct fbcon_cursor *cur)
 	}
 }
 
-void fbcon_write_text(struct fbcon *con, const char *s, size_t len)
+/* The re-entry guard: wait spin_limit pauses for another writer, then go
+ * ahead anyway (it may be a CPU that died while printing). */
+static void fbcon_enter(struct fbcon *con)
 {
-	if (!con->grid || !con->rows || !con->cols)
-		return;
-
 	unsigned long spins = 0;
 	while (__atomic_exchange_n(&con->busy, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&con->busy, __ATOMIC_RELAXED) &&
@@ -302,7 +301,24 @@ void fbcon_write_text(struct fbcon *con, const char *s, size_t len)
 			break;
 		}
 	}
+}
 
+/* Released even after a forced entry: the holder may never come back. */
+static void fbcon_leave(struct fbcon *con)
+{
+	__atomic_store_n(&con->busy, 0, __ATOMIC_RELEASE);
+}
+
+static bool fbcon_ready(const struct fbcon *con)
+{
+	return con->grid && con->rows && con->cols;
+}
+
+void fbcon_queue_text(struct fbcon *con, const char *s, size_t len)
+{
+	if (!fbcon_ready(con))
+		return;
+	fbcon_enter(con);
 	struct fbcon_cursor cur = {con->top, con->row, con->col};
 	if (cur.top >= con->rows)
 		cur.top = 0;
@@ -318,14 +334,27 @@ void fbcon_write_text(struct fbcon *con, const char *s, size_t len)
 	con->top = cur.top;
 	con->row = cur.row;
 	con->col = cur.col;
+	fbcon_leave(con);
+}
+
+void fbcon_show(struct fbcon *con)
+{
+	if (!fbcon_ready(con))
+		return;
+	fbcon_enter(con);
+	struct fbcon_cursor cur = {con->top < con->rows ? con->top : 0, 0, 0};
 	fbcon_render(con, &cur);
 	/* Drain the write-combining buffers now: the next thing a panicking CPU
 	 * does may be HLT (SDM Vol. 3A, "Buffering of Write Combining Memory
 	 * Locations": WC writes are only guaranteed visible after a fence). */
 	__asm__ volatile("sfence" ::: "memory");
+	fbcon_leave(con);
+}
 
-	/* Released even after a forced entry: the holder may never come back. */
-	__atomic_store_n(&con->busy, 0, __ATOMIC_RELEASE);
+void fbcon_write_text(struct fbcon *con, const char *s, size_t len)
+{
+	fbcon_queue_text(con, s, len);
+	fbcon_show(con);
 }
 
 /* ---- The kernel's console ---- */
@@ -334,12 +363,18 @@ static struct fbcon fbcon_main;
 
 static void fbcon_console_write(struct console *c, const char *s, size_t len)
 {
-	fbcon_write_text(&fbcon_main, s, len);
+	fbcon_queue_text(&fbcon_main, s, len);
+}
+
+static void fbcon_console_flush(struct console *c)
+{
+	fbcon_show(&fbcon_main);
 }
 
 static struct console fbcon_console = {
 	.name = "fb",
 	.write = fbcon_console_write,
+	.flush = fbcon_console_flush,
 };
 
 int fbcon_init(const struct boot_framebuffer *fb)

@@ -40,8 +40,8 @@ extern const uint8_t font_8x16[256][16];
 
 /*
  * One screen. The text lives in a grid of Latin-1 bytes (a ring of rows, so a
- * scroll moves no memory); 'shown' is what the framebuffer shows now. A write
- * updates the grid, then draws only the cells that differ from 'shown': the
+ * scroll moves no memory); 'shown' is what the framebuffer shows now. Text
+ * goes into the grid; showing draws only the cells that differ from 'shown': the
  * framebuffer is never read (write-combining reads are slow) and scrolling a
  * mostly blank screen stays cheap under emulation.
  */
@@ -80,9 +80,13 @@ int fbcon_setup(struct fbcon *con, const struct boot_framebuffer *fb);
 size_t fbcon_shadow_bytes(const struct fbcon *con);
 /* Attach the mapped framebuffer and the shadow memory, clear the screen. */
 void fbcon_start(struct fbcon *con, void *fb_virt, void *shadow);
-/* Print text (UTF-8; '\n', '\r', '\t', '\b' understood; code points outside
- * Latin-1 and other control characters shown as '?'). No allocation, no lock,
- * works with interrupts off. */
+/* Put text into the grid (UTF-8; '\n', '\r', '\t', '\b' understood; code
+ * points outside Latin-1 and other control characters shown as '?');
+ * fbcon_show() draws what changed since it last ran, so many lines cost one
+ * redraw; fbcon_write_text() does both. No allocation, no lock, work with
+ * interrupts off. */
+void fbcon_queue_text(struct fbcon *con, const char *s, size_t len);
+void fbcon_show(struct fbcon *con);
 void fbcon_write_text(struct fbcon *con, const char *s, size_t len);
 
 #endif

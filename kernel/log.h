@@ -10,6 +10,7 @@
 #define KEEL_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,15 +44,31 @@ void kprint_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t log_read(uint64_t *seq, char *buf, size_t len);
 
 /* Console sinks. A console gets every printed line (already formatted, with
- * '\n'). write() must work with interrupts off and must not take locks a
- * faulting CPU may hold; panic() switches consoles to their emergency path. */
+ * '\n') through write(), and flush() (optional) makes what it wrote visible:
+ * a framebuffer redraws there, so a burst of lines costs one redraw. Both
+ * must work with interrupts off and must not take locks a faulting CPU may
+ * hold. One CPU at a time calls them. */
 struct console {
 	const char *name;
 	void (*write)(struct console *con, const char *s, size_t len);
+	void (*flush)(struct console *con);
 	struct console *next;
 };
 void console_register(struct console *con); /* replays the ring so far */
-/* Write straight to every console, bypassing the ring and its lock (panic). */
+
+/* Until console_set_async(true) (once the scheduler runs) a CPU that logs
+ * writes to the consoles itself. After it, logging only fills the ring and
+ * a console thread calls console_service() now and then: it writes what
+ * waits and flushes at most every flush_every_ns; true if it wrote. Before
+ * the machine goes down, console_set_async(false) and console_flush(). */
+void console_set_async(bool async);
+bool console_service(uint64_t now_ns, uint64_t flush_every_ns);
+void console_flush(void);
+/* Straight to every console, bypassing the ring (the shell's "log",
+ * panic); waits a bounded time for a CPU that is writing. */
 void console_emergency_write(const char *s, size_t len);
+/* A panic: what the ring holds that the consoles have not shown yet, with
+ * the lock only tried (the dying CPU may hold it); consoles synchronous. */
+void console_panic_flush(void);
 
 #endif

@@ -93,6 +93,8 @@ static void panic_enter(void)
 		/* Another CPU is already reporting: stop here quietly. */
 		halt_forever();
 	}
+	/* The lines logged just before are the ones that explain it. */
+	console_panic_flush();
 }
 
 static void panic_finish(void) __attribute__((noreturn));

@@ -2,7 +2,8 @@
  * shell.c - Keel's local console. A thread on CPU 0 polls the serial port
  * for a line and runs it; the same thread watches PM1 status for the ACPI
  * power button (ACPI 6.5 4.8.3.1.1, PWRBTN_STS), so an admin's soft power-off
- * (a press, or IPMI "chassis power soft") shuts Keel down cleanly.
+ * (a press, or IPMI "chassis power soft") shuts Keel down cleanly. A second
+ * thread writes what is logged to the consoles.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 #include "mm/mm.h"
 
 #define SHELL_POLL_NS 20000000ULL /* 20 ms */
+#define CONSOLE_POLL_NS 10000000ULL  /* a logged line shows within 10 ms */
+#define CONSOLE_FLUSH_NS 40000000ULL /* a framebuffer redraws 25 times a second */
 
 static char shell_line[256];
 static size_t shell_len;
@@ -33,6 +36,9 @@ static struct vm *shell_attached;
 static void shell_shutdown(bool reboot)
 {
 	kprint_line("keel: %s", reboot ? "rebooting" : "powering off");
+	/* What is logged from here on is written at once: no thread will. */
+	console_set_async(false);
+	console_flush();
 	irq_disable();
 	if (reboot)
 		power_reboot();
@@ -234,8 +240,22 @@ static void shell_thread(void *arg)
 	}
 }
 
+/* Keel's output: once this thread runs, what is logged reaches the consoles
+ * from here (kernel/log.c), and no CPU that logs waits for them. */
+static void console_thread(void *arg)
+{
+	console_set_async(true);
+	for (;;) {
+		console_service(time_ns(), CONSOLE_FLUSH_NS);
+		thread_sleep_ns(CONSOLE_POLL_NS);
+	}
+}
+
 void shell_start(void)
 {
+	if (!thread_create("console", 0, console_thread, NULL))
+		log_err("keel: no console thread; CPUs that log write to the "
+			"consoles themselves");
 	if (!thread_create("shell", 0, shell_thread, NULL))
 		log_err("keel: could not start the console shell");
 }

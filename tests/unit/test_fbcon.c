@@ -594,8 +594,14 @@ static void test_init(void **state)
 	f.bfb = b;
 	f.pixels = mock_fb;
 	assert_int_equal(fbcon_setup(&f.con, &b), 0);
+	/* write() fills the grid; flush() draws, once for many lines. */
 	mock_console->write(mock_console, "[ 0.5] I keel: ready\n", 21);
+	assert_string_equal(fakefb_read_row(&f, 0), "");
+	mock_console->write(mock_console, "second\n", 7);
+	assert_non_null(mock_console->flush);
+	mock_console->flush(mock_console);
 	assert_string_equal(fakefb_read_row(&f, 0), "[ 0.5] I keel: ready");
+	assert_string_equal(fakefb_read_row(&f, 1), "second");
 	assert_int_equal(fakefb_pixel(&f, 1279, 799), 0);
 
 	assert_int_equal(fbcon_init(&b), KEEL_EBUSY);

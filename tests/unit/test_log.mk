@@ -1,0 +1,2 @@
+UNIT_TESTS += log
+UNIT_SRCS_log := kernel/log.c
