@@ -26,7 +26,13 @@ static inline bool vcpu_cpuid_cached(const struct vcpu *v, uint32_t leaf,
 		&v->cpuid_cache[cpuid_cache_slot(leaf, subleaf)];
 	if (!c->valid || c->leaf != leaf || c->subleaf != subleaf)
 		return false;
-	memcpy(regs, c->regs, sizeof(c->regs));
+	/* Spelled out, and below a byte loop: under TCG a call to memcpy or
+	 * memcmp is a return through QEMU's slow indirect-jump lookup, whose
+	 * cache every world switch empties. */
+	regs[0] = c->regs[0];
+	regs[1] = c->regs[1];
+	regs[2] = c->regs[2];
+	regs[3] = c->regs[3];
 	return true;
 }
 
@@ -48,9 +54,12 @@ static inline unsigned vcpu_insn_len_cached(const struct vcpu *v, uint64_t rip,
 {
 	const typeof(v->insn_cache) *c = &v->insn_cache;
 
-	if (!c->len || c->rip != rip || c->cr3 != cr3 ||
-	    memcmp(phys_to_virt(c->hpa), c->bytes, c->len))
+	if (!c->len || c->rip != rip || c->cr3 != cr3)
 		return 0;
+	const volatile uint8_t *now = phys_to_virt(c->hpa);
+	for (unsigned i = 0; i < c->len; i++)
+		if (now[i] != c->bytes[i])
+			return 0;
 	*mode = c->mode;
 	return c->len;
 }

@@ -1,0 +1,2 @@
+UNIT_TESTS += fastpath
+UNIT_SRCS_fastpath :=
