@@ -238,12 +238,19 @@ bool console_service(uint64_t now_ns, uint64_t flush_every_ns)
 	return wrote;
 }
 
-void console_flush(void)
+/* Everything waiting, written and made visible, even if another CPU seems
+ * to hold the consoles. */
+static void console_flush_now(bool panicking)
 {
 	console_claim_wait();
-	console_drain(false);
+	console_drain(panicking);
 	console_flush_all();
 	console_release();
+}
+
+void console_flush(void)
+{
+	console_flush_now(false);
 }
 
 void vklog(enum log_level level, const char *fmt, va_list ap)
@@ -342,8 +349,5 @@ void console_emergency_write(const char *s, size_t len)
 void console_panic_flush(void)
 {
 	console_async = false;
-	console_claim_wait();
-	console_drain(true);
-	console_flush_all();
-	console_release();
+	console_flush_now(true);
 }
